@@ -1,0 +1,68 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Errors a Bucket reports. Missing objects are reported with fs.ErrNotExist and an
+// existing key refused by Create with fs.ErrExist, so callers test with errors.Is.
+var (
+	// ErrPrecondition is returned by Replace when the object's ETag is no longer
+	// the one the caller read: someone else wrote it first.
+	ErrPrecondition = errors.New("archive: precondition failed")
+	// ErrUnavailable wraps every failure to reach the storage service (network,
+	// service down, timeouts). Nothing was written; the caller may retry.
+	ErrUnavailable = errors.New("archive: storage unavailable")
+	// ErrNoSpace is returned when the storage has no room left. Nothing was written.
+	ErrNoSpace = errors.New("archive: no space left in storage")
+)
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key          string
+	Size         int64
+	ETag         string // opaque; changes whenever the content changes
+	LastModified time.Time
+}
+
+// Bucket is the small storage interface Sijill's truth lives in: a flat key space
+// of immutable-or-CAS objects. Two implementations exist (a local folder and S3);
+// both pass archive/buckettest.
+//
+// Keys are slash-separated, without a leading slash, of characters [a-z0-9/._-].
+// Every write is all or nothing: a reader never sees a partly written object,
+// also after a crash of the writer.
+type Bucket interface {
+	// Get opens the object for reading. A missing key is fs.ErrNotExist.
+	// The caller closes the reader.
+	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
+
+	// Stat describes the object without reading it. A missing key is fs.ErrNotExist.
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+
+	// Create writes the object only if key does not exist yet, atomically with
+	// respect to every other writer of the bucket (other processes included).
+	// An existing key is fs.ErrExist and leaves the stored object untouched.
+	// size is the exact length of r, or -1 when unknown.
+	Create(ctx context.Context, key string, r io.Reader, size int64) (ObjectInfo, error)
+
+	// Put writes the object whether or not it exists (last writer wins).
+	// size is the exact length of r, or -1 when unknown.
+	Put(ctx context.Context, key string, r io.Reader, size int64) (ObjectInfo, error)
+
+	// Replace overwrites the object only if its current ETag is etag
+	// (compare-and-swap). A changed object is ErrPrecondition; a missing one
+	// fs.ErrNotExist.
+	Replace(ctx context.Context, key, etag string, r io.Reader, size int64) (ObjectInfo, error)
+
+	// List calls fn for every object whose key starts with prefix, in ascending
+	// key order, stopping at the first error fn returns (which List returns).
+	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
+
+	// Delete removes the object; a missing key is not an error. Sijill never
+	// deletes records or blobs; this exists for temporary objects and tests.
+	Delete(ctx context.Context, key string) error
+}
