@@ -32,7 +32,8 @@ type ObjectInfo struct {
 // of immutable-or-CAS objects. Two implementations exist (a local folder and S3);
 // both pass archive/buckettest.
 //
-// Keys are slash-separated, without a leading slash, of characters [a-z0-9/._-].
+// Keys are slash-separated, without a leading slash or empty segments, of the
+// characters [A-Za-z0-9/._-], and no segment starts with a dot.
 // Every write is all or nothing: a reader never sees a partly written object,
 // also after a crash of the writer.
 type Bucket interface {
@@ -65,4 +66,32 @@ type Bucket interface {
 	// Delete removes the object; a missing key is not an error. Sijill never
 	// deletes records or blobs; this exists for temporary objects and tests.
 	Delete(ctx context.Context, key string) error
+}
+
+// ValidKey reports whether key is allowed in a Bucket (see Bucket).
+func ValidKey(key string) bool {
+	if key == "" || len(key) > 512 {
+		return false
+	}
+	segStart := true
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '/':
+			if segStart {
+				return false
+			}
+			segStart = true
+			continue
+		case c == '.':
+			if segStart {
+				return false
+			}
+		case c == '_' || c == '-', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		default:
+			return false
+		}
+		segStart = false
+	}
+	return !segStart
 }
