@@ -1,0 +1,135 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+func historyKey(reg Register, year, number, version int) string {
+	return fmt.Sprintf("history/%s/%d/%06d/%06d.json", reg, year, number, version)
+}
+
+// replace writes the next version of rec over the one with etag: the current
+// version is first kept under history/, then the record is swapped in only if
+// nobody changed it since it was read. A stale etag is EPRECONDITION.
+func (s *Store) replace(ctx context.Context, old *Record, etag string, rec *Record) (string, error) {
+	oldBytes := marshal(old)
+	if _, err := s.bucket.Create(ctx, historyKey(old.Register, old.Year, old.Number, old.Version),
+		bytes.NewReader(oldBytes), int64(len(oldBytes))); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", storageErr("keep record version", err)
+	}
+	b := marshal(rec)
+	info, err := s.bucket.Replace(ctx, recordKey(rec.Register, rec.Year, rec.Number), etag, bytes.NewReader(b), int64(len(b)))
+	switch {
+	case errors.Is(err, ErrPrecondition):
+		return "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
+	case errors.Is(err, fs.ErrNotExist):
+		return "", Errorf(ENOTFOUND, "no record %s", rec.ID)
+	case err != nil:
+		return "", storageErr("update record", err)
+	}
+	return info.ETag, nil
+}
+
+// Update changes the editable fields of the record with id, if its current ETag
+// is etag. The registered entry (number, registration time, subject and parties
+// as registered) never changes; the previous version is kept and audited.
+func (s *Store) Update(ctx context.Context, actor, id, etag string, f Fields) (*Record, string, error) {
+	old, cur, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if etag != "" && etag != cur {
+		return nil, "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
+	}
+	if old.Status == StatusAnnulled {
+		return nil, "", Errorf(ECONFLICT, "an annulled record cannot be edited")
+	}
+	rec := cloneRecord(old)
+	f.apply(rec)
+	if errs := rec.validate(); len(errs) > 0 {
+		return nil, "", &ValidationError{Fields: errs}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	rec.Version++
+	rec.UpdatedAt, rec.UpdatedBy = &now, actor
+	newTag, err := s.replace(ctx, old, cur, rec)
+	if err != nil {
+		return nil, "", err
+	}
+	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionUpdate, Target: id,
+		Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
+	return rec, newTag, nil
+}
+
+// Annul marks the record as annulled with a reason. It stays in its register,
+// with its number, and is printed marked «ملغى».
+func (s *Store) Annul(ctx context.Context, actor, id, etag, reason string) (*Record, string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, "", &ValidationError{Fields: []FieldError{{"reason", "سبب الإلغاء مطلوب"}}}
+	}
+	if utf8.RuneCountInString(reason) > maxField || !utf8.ValidString(reason) {
+		return nil, "", &ValidationError{Fields: []FieldError{{"reason", fmt.Sprintf("السبب أطول من %d حرفًا", maxField)}}}
+	}
+	old, cur, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if etag != "" && etag != cur {
+		return nil, "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
+	}
+	if old.Status == StatusAnnulled {
+		return nil, "", Errorf(ECONFLICT, "the record is already annulled")
+	}
+	rec := cloneRecord(old)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	rec.Status, rec.AnnulReason, rec.AnnulledAt, rec.AnnulledBy = StatusAnnulled, reason, &now, actor
+	rec.Version++
+	rec.UpdatedAt, rec.UpdatedBy = &now, actor
+	newTag, err := s.replace(ctx, old, cur, rec)
+	if err != nil {
+		return nil, "", err
+	}
+	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionAnnul, Target: id, Detail: reason,
+		Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
+	return rec, newTag, nil
+}
+
+// History returns the earlier versions of a record, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]*Record, error) {
+	reg, year, num, err := ParseRecordID(id)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	err = s.bucket.List(ctx, fmt.Sprintf("history/%s/%d/%06d/", reg, year, num), func(o ObjectInfo) error {
+		var r Record
+		if _, err := s.readJSON(ctx, o.Key, &r); err != nil {
+			return err
+		}
+		out = append(out, &r)
+		return nil
+	})
+	if err != nil {
+		return nil, storageErr("list history", err)
+	}
+	return out, nil
+}
+
+func cloneRecord(r *Record) *Record {
+	c := *r
+	c.Tags = append([]string(nil), r.Tags...)
+	c.Refs = append([]string(nil), r.Refs...)
+	c.Attendees = append([]string(nil), r.Attendees...)
+	c.Apologies = append([]string(nil), r.Apologies...)
+	c.Agenda = append([]string(nil), r.Agenda...)
+	c.Attachments = append([]Attachment{}, r.Attachments...)
+	return &c
+}
