@@ -1,0 +1,62 @@
+// Package index keeps the Bleve full-text index of the archive: the Arabic
+// analysis chain, the mapping, search and rebuilding from the archive.
+//
+// The index is derived data: the bucket is the truth, and everything here can
+// be rebuilt from it (Rebuild). The analysis chain is ours because Bleve's
+// built-in "ar" analyser misses what real secretariat documents contain (see
+// ARABIC.md): Eastern digits, clitics, hamza seats, presentation forms,
+// invisible characters, broken plurals and names that must not be stemmed.
+//
+// The chain is built from components registered with Bleve under names
+// prefixed "sijill_", one file per component:
+//
+//	sijill_tokenizer   words and numbers, keeping invisible characters inside words
+//	sijill_invisible   deletes ZWNJ, ZWJ, bidi controls and other format characters
+//	sijill_nfkc        Unicode NFKC (presentation forms, ligatures, wide digits)
+//	sijill_fold        lower case and Latin accent folding
+//	sijill_normalize   Arabic letter normalisation (alef, hamza seats, yeh, teh marbuta, harakat)
+//	sijill_digits      every decimal digit to ASCII
+//	sijill_stop        Arabic, English and French stop words, after normalisation
+//	sijill_stemmer     light Arabic stemmer with clitics, names and broken plurals
+//	sijill_latin_stem  Porter stemming of Latin words
+//
+// and two analysers: sijill_exact (normalised, unstemmed, no stop words: for
+// phrases and prefixes) and sijill_stemmed (for recall).
+package index
+
+import (
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// textAnalyzers holds the two analysers used at index and query time.
+type textAnalyzers struct {
+	exact, stemmed analysis.Analyzer
+}
+
+// newAnalyzers builds both analysers through Bleve's registry, the same way
+// the index mapping resolves them by name.
+func newAnalyzers() (*textAnalyzers, error) {
+	cache := registry.NewCache()
+	exact, err := cache.AnalyzerNamed(ExactAnalyzerName)
+	if err != nil {
+		return nil, fmt.Errorf("index: analyser %s: %w", ExactAnalyzerName, err)
+	}
+	stemmed, err := cache.AnalyzerNamed(StemmedAnalyzerName)
+	if err != nil {
+		return nil, fmt.Errorf("index: analyser %s: %w", StemmedAnalyzerName, err)
+	}
+	return &textAnalyzers{exact: exact, stemmed: stemmed}, nil
+}
+
+// terms returns the terms of text under a, in order.
+func terms(a analysis.Analyzer, text string) []string {
+	ts := a.Analyze([]byte(text))
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
+}

@@ -1,0 +1,36 @@
+package index
+
+import (
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+	"golang.org/x/text/unicode/norm"
+)
+
+// NFKCName is the registered name of the NFKC filter.
+const NFKCName = "sijill_nfkc"
+
+// NFKCFilter brings terms to Unicode NFKC, so Arabic presentation forms
+// copied from PDFs (U+FB50–U+FDFF, U+FE70–U+FEFF, such as the lam-alef
+// ligature in "اﻷعضاء") become ordinary letters, and a letter followed by a
+// combining hamza becomes the precomposed letter.
+type NFKCFilter struct{}
+
+// Filter implements analysis.TokenFilter.
+func (NFKCFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	for _, t := range input {
+		if !norm.NFKC.IsNormal(t.Term) {
+			t.Term = norm.NFKC.Bytes(t.Term)
+		}
+	}
+	return input
+}
+
+func nfkcConstructor(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
+	return NFKCFilter{}, nil
+}
+
+func init() {
+	if err := registry.RegisterTokenFilter(NFKCName, nfkcConstructor); err != nil {
+		panic(err)
+	}
+}

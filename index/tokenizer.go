@@ -1,0 +1,97 @@
+package index
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// TokenizerName is the registered name of the Sijill tokenizer.
+const TokenizerName = "sijill_tokenizer"
+
+// Tokenizer splits text into words and numbers. Unlike a character filter
+// that deletes invisible characters, it keeps format characters (ZWNJ, ZWJ,
+// bidi marks and isolates, U+061C) inside the word they interrupt, so the
+// byte offsets of every token point into the original text and highlights
+// land on the right letters; sijill_invisible removes them from the term.
+// It splits where letters meet digits ("2020م", "1440هـ"), so years are
+// found on their own, and on every other character (so "2017-2020" yields
+// both years).
+type Tokenizer struct{}
+
+type runeClass int
+
+const (
+	classOther runeClass = iota
+	classLetter
+	classDigit
+	classJoin // marks and format characters: part of the word they are in
+)
+
+func classify(r rune) runeClass {
+	switch {
+	case unicode.IsLetter(r):
+		return classLetter
+	case unicode.Is(unicode.Nd, r):
+		return classDigit
+	case unicode.IsMark(r), unicode.Is(unicode.Cf, r):
+		return classJoin
+	}
+	return classOther
+}
+
+// Tokenize implements analysis.Tokenizer.
+func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
+	var out analysis.TokenStream
+	start, cur := -1, classOther
+	lastEnd := 0 // end of the last letter or digit of the current token
+	pos := 0
+	emit := func() {
+		if start >= 0 {
+			pos++
+			typ := analysis.AlphaNumeric
+			if cur == classDigit {
+				typ = analysis.Numeric
+			}
+			out = append(out, &analysis.Token{
+				Start: start, End: lastEnd, Term: append([]byte(nil), input[start:lastEnd]...),
+				Position: pos, Type: typ,
+			})
+		}
+		start, cur = -1, classOther
+	}
+	for i := 0; i < len(input); {
+		r, size := utf8.DecodeRune(input[i:])
+		c := classify(r)
+		switch c {
+		case classLetter, classDigit:
+			if start >= 0 && c != cur {
+				emit()
+			}
+			if start < 0 {
+				start, cur = i, c
+			}
+			lastEnd = i + size
+		case classJoin:
+			// Inside a word it joins; trailing ones are left out of the
+			// token's span by lastEnd; leading ones belong to no word.
+		default:
+			emit()
+		}
+		i += size
+	}
+	emit()
+	return out
+}
+
+func tokenizerConstructor(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
+	return Tokenizer{}, nil
+}
+
+func init() {
+	if err := registry.RegisterTokenizer(TokenizerName, tokenizerConstructor); err != nil {
+		panic(err)
+	}
+}
