@@ -77,6 +77,15 @@ func mapErr(err error) error {
 	return err
 }
 
+// notExist reports a path through a file ("a/b" is a file, "a/b/c" asked) as
+// missing, as S3 does, rather than as ENOTDIR.
+func notExist(err error) error {
+	if errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+	}
+	return err
+}
+
 // Get implements archive.Bucket.
 func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, archive.ObjectInfo, error) {
 	p, err := b.path(key)
@@ -85,7 +94,7 @@ func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, archive.Ob
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, archive.ObjectInfo{}, fmt.Errorf("folder: get %s: %w", key, err)
+		return nil, archive.ObjectInfo{}, fmt.Errorf("folder: get %s: %w", key, notExist(err))
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -110,7 +119,7 @@ func (b *Bucket) Stat(ctx context.Context, key string) (archive.ObjectInfo, erro
 		err = fs.ErrNotExist
 	}
 	if err != nil {
-		return archive.ObjectInfo{}, fmt.Errorf("folder: stat %s: %w", key, err)
+		return archive.ObjectInfo{}, fmt.Errorf("folder: stat %s: %w", key, notExist(err))
 	}
 	return b.info(key, fi), nil
 }
