@@ -1,0 +1,69 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sijill/sijill/archive/s3"
+)
+
+// Config is everything an operator can set, from flags or SIJILL_* variables.
+type Config struct {
+	Data          string
+	Addr          string
+	Location      *time.Location
+	MaxUploadMB   int
+	AdminPassword string
+	Organisation  string
+	SecureCookies bool
+	S3            *s3.Config // nil: the local folder under Data
+	LogLevel      slog.Level
+}
+
+// parseConfig reads the environment first and lets flags override it.
+func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	cfg := &Config{AdminPassword: getenv("SIJILL_ADMIN_PASSWORD"), Organisation: env("SIJILL_ORG", "أمانة السر")}
+	fs.StringVar(&cfg.Data, "data", env("SIJILL_DATA", "./data"), "directory of the local bucket and the search index (SIJILL_DATA)")
+	fs.StringVar(&cfg.Addr, "addr", env("SIJILL_ADDR", "127.0.0.1:8080"), "listen address host:port (SIJILL_ADDR)")
+	tz := fs.String("tz", env("SIJILL_TZ", "UTC"), "the organisation's time zone; the registration year is taken in it (SIJILL_TZ)")
+	maxUp := fs.String("max-upload-mb", env("SIJILL_MAX_UPLOAD_MB", "100"), "largest upload in MB (SIJILL_MAX_UPLOAD_MB)")
+	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return nil, fmt.Errorf("SIJILL_TZ %q: %w", *tz, err)
+	}
+	cfg.Location = loc
+	if cfg.MaxUploadMB, err = strconv.Atoi(*maxUp); err != nil || cfg.MaxUploadMB < 1 {
+		return nil, fmt.Errorf("SIJILL_MAX_UPLOAD_MB %q: want a positive number", *maxUp)
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("SIJILL_LOG_LEVEL: %w", err)
+	}
+	cfg.SecureCookies = isTrue(getenv("SIJILL_SECURE_COOKIES"))
+	if ep := getenv("SIJILL_S3_ENDPOINT"); ep != "" {
+		cfg.S3 = &s3.Config{
+			Endpoint: ep, Bucket: env("SIJILL_S3_BUCKET", "sijill"),
+			AccessKey: getenv("SIJILL_S3_ACCESS_KEY"), SecretKey: getenv("SIJILL_S3_SECRET_KEY"),
+			Region: getenv("SIJILL_S3_REGION"), TLS: isTrue(getenv("SIJILL_S3_TLS")),
+		}
+	}
+	return cfg, nil
+}
+
+func isTrue(v string) bool {
+	b, _ := strconv.ParseBool(strings.TrimSpace(v))
+	return b
+}

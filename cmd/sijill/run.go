@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/folder"
+	"github.com/sijill/sijill/archive/s3"
+	"github.com/sijill/sijill/web"
+)
+
+const usage = `usage: sijill <command> [flags]
+
+commands:
+  serve     serve the API and the web pages
+  user      add|passwd|disable|list accounts
+  reindex   rebuild the search index from storage
+  verify    check every record, hash chain and file
+  print     print a register book: print book --register R --year Y -o FILE
+
+Run "sijill <command> -h" for the flags of a command.`
+
+// Run runs one subcommand. getenv, stdout and stderr are parameters so tests
+// run the real program in-process.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitCode(2)
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], getenv, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "sijill: unknown command %q\n\n%s\n", args[0], usage)
+	return exitCode(2)
+}
+
+// Main is a running Sijill: its storage, store and server. Tests start one on
+// port 0 in a temporary directory.
+type Main struct {
+	Config *Config
+	Logger *slog.Logger
+	Store  *archive.Store
+	Server *web.Server
+}
+
+// openStore opens the bucket the configuration names and the Store over it.
+func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.Store, error) {
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	var bucket archive.Bucket
+	tmp := filepath.Join(cfg.Data, "tmp")
+	if cfg.S3 != nil {
+		b, err := s3.Open(ctx, *cfg.S3)
+		if err != nil {
+			return nil, fmt.Errorf("S3 storage at %s: %w", cfg.S3.Endpoint, err)
+		}
+		bucket = b
+		logger.Info("storage: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
+	} else {
+		dir := filepath.Join(cfg.Data, "bucket")
+		b, err := folder.Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		bucket = b
+		tmp = filepath.Join(dir, ".tmp") // same file system: blobs are moved, not copied
+		logger.Info("storage: local folder", "dir", dir)
+	}
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	return archive.NewStore(bucket, archive.Options{Location: cfg.Location, Logger: logger, TempDir: tmp}), nil
+}
+
+// Open opens storage, makes sure an admin exists and starts the server.
+func (m *Main) Open(ctx context.Context) error {
+	store, err := openStore(ctx, m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	created, err := store.EnsureAdmin(ctx, m.Config.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created {
+		m.Logger.Info("created the admin account from SIJILL_ADMIN_PASSWORD")
+	}
+	m.Server = web.NewServer(web.Config{
+		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
+		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
+	}, store, m.Logger)
+	return m.Server.Open()
+}
+
+// Close drains requests in flight for up to 30 seconds, then stops.
+func (m *Main) Close() error {
+	if m.Server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return m.Server.Shutdown(ctx)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := parseConfig(fs, args, getenv)
+	if err != nil {
+		return exitCode(2)
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	m := &Main{Config: cfg, Logger: logger}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Sijill is serving at %s\nLog in as admin with the password in SIJILL_ADMIN_PASSWORD.\n", m.Server.URL())
+	<-ctx.Done()
+	logger.Info("shutting down: finishing requests in flight")
+	return m.Close()
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+)
+
+func isMultipart(c *fiber.Ctx) bool {
+	mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	return mt == fiber.MIMEMultipartForm
+}
+
+// decodeStrict decodes a JSON value that arrived as a form part.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return archive.Errorf(archive.EINVALID, "invalid JSON in the record part: %v", err)
+	}
+	return nil
+}
+
+// readMultipart streams a multipart/form-data body: every part named "file" is
+// stored with PutBlob as it arrives (hashed and sniffed, never held in
+// memory), every other part goes to onField. A request larger than the upload
+// limit is refused with 413 from its Content-Length before anything is stored.
+func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []byte) error) ([]archive.Attachment, error) {
+	limit := s.cfg.MaxUploadBytes
+	if n := c.Request().Header.ContentLength(); n > 0 && int64(n) > limit+(1<<20) {
+		return nil, archive.Errorf(archive.ETOOLARGE, "the upload is larger than %d MB", limit>>20)
+	}
+	_, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || params["boundary"] == "" {
+		return nil, archive.Errorf(archive.EINVALID, "malformed multipart Content-Type")
+	}
+	var body io.Reader = c.Context().RequestBodyStream()
+	if body == nil {
+		body = bytes.NewReader(c.Body())
+	}
+	mr := multipart.NewReader(io.LimitReader(body, limit+(1<<20)), params["boundary"])
+	var files []archive.Attachment
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, archive.Errorf(archive.EINVALID, "malformed multipart body: %v", err)
+		}
+		name := part.FormName()
+		if name == "file" {
+			fname := part.FileName()
+			a, err := s.store.PutBlob(c.UserContext(), part, fname, limit)
+			part.Close()
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, a)
+			continue
+		}
+		value, err := io.ReadAll(io.LimitReader(part, jsonLimit+1))
+		part.Close()
+		if err != nil {
+			return nil, archive.Errorf(archive.EINVALID, "malformed multipart body: %v", err)
+		}
+		if len(value) > jsonLimit {
+			return nil, archive.Errorf(archive.ETOOLARGE, "the form field %q is too large", name)
+		}
+		if err := onField(name, value); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+func (s *Server) uploadAttachments(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	if !isMultipart(c) {
+		return archive.Errorf(archive.EUNSUPPORTED, "send the files as multipart/form-data in parts named file")
+	}
+	files, err := s.readMultipart(c, func(string, []byte) error { return nil })
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return archive.Errorf(archive.EINVALID, "no file: send one or more parts named file")
+	}
+	upd, err := s.store.Attach(c.UserContext(), user(c).Username, rec.ID, files)
+	if err != nil {
+		return err
+	}
+	if err := s.indexRecord(c.UserContext(), upd); err != nil {
+		return err
+	}
+	added := map[string]bool{}
+	for _, a := range files {
+		added[a.SHA256+"\x00"+a.Name] = true
+	}
+	out := []archive.Attachment{}
+	for _, a := range upd.Attachments {
+		if added[a.SHA256+"\x00"+a.Name] {
+			out = append(out, a)
+		}
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"attachments": out})
+}
+
+// contentDisposition names the file for the browser: an ASCII fallback and the
+// real (often Arabic) name in RFC 5987 encoding, which every browser reads.
+func contentDisposition(kind, name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	return fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, kind, ascii, url.PathEscape(name))
+}
+
+func (s *Server) downloadAttachment(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	sum := c.Params("sha256")
+	var att *archive.Attachment
+	for i := range rec.Attachments {
+		if rec.Attachments[i].SHA256 == sum {
+			att = &rec.Attachments[i]
+			break
+		}
+	}
+	if att == nil {
+		return archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
+	}
+	rc, info, err := s.store.OpenBlob(c.UserContext(), sum)
+	if err != nil {
+		return err
+	}
+	if rec.Confidentiality == archive.Confidential {
+		_ = s.store.Audit(c.UserContext(), archive.Event{Actor: user(c).Username, Action: archive.ActionDownload,
+			Target: rec.ID, Detail: sum, Remote: c.IP()})
+	}
+	kind := "inline"
+	if c.Query("download") != "" {
+		kind = "attachment"
+	}
+	c.Set(fiber.HeaderContentType, att.ContentType)
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(kind, att.Name))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=31536000, immutable")
+	c.Set(fiber.HeaderETag, quote(sum))
+	return c.SendStream(rc, int(info.Size))
+}

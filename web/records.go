@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+)
+
+// canSee reports whether u may know that rec exists at all. Confidential
+// records are invisible, not forbidden, to those without the permission.
+func canSee(u *archive.User, rec *archive.Record) bool {
+	return rec.Confidentiality != archive.Confidential || archive.Can(u.Role, archive.PermConfidential)
+}
+
+// visibleRecord loads the record named by the :id parameter, answering 404 for
+// one the user may not see.
+func (s *Server) visibleRecord(c *fiber.Ctx) (*archive.Record, string, error) {
+	rec, etag, err := s.store.Get(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return nil, "", err
+	}
+	if !canSee(user(c), rec) {
+		return nil, "", archive.Errorf(archive.ENOTFOUND, "no record %s", c.Params("id"))
+	}
+	return rec, etag, nil
+}
+
+func register(c *fiber.Ctx) (archive.Register, error) {
+	reg := archive.Register(c.Params("register"))
+	if !reg.Valid() {
+		return "", archive.Errorf(archive.ENOTFOUND, "no register %q: use incoming, outgoing, decisions or minutes", reg)
+	}
+	return reg, nil
+}
+
+type registerInfo struct {
+	Name  archive.Register `json:"name"`
+	Title string           `json:"title"`
+	Years []int            `json:"years"`
+}
+
+func (s *Server) listRegisters(c *fiber.Ctx) error {
+	var out []registerInfo
+	for _, reg := range archive.Registers() {
+		years, err := s.store.Years(c.UserContext(), reg)
+		if err != nil {
+			return err
+		}
+		if years == nil {
+			years = []int{}
+		}
+		out = append(out, registerInfo{Name: reg, Title: reg.Title(), Years: years})
+	}
+	return c.JSON(fiber.Map{"registers": out})
+}
+
+func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, archive.Errorf(archive.EINVALID, "%s must be a number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// listRecords pages through one register's year, newest first unless
+// order=asc. Confidential entries are skipped (and not counted) for those
+// who may not see them.
+func (s *Server) listRecords(c *fiber.Ctx) error {
+	reg, err := register(c)
+	if err != nil {
+		return err
+	}
+	year, err := queryInt(c, "year", s.store.Now().Year(), 1, 9999)
+	if err != nil {
+		return err
+	}
+	page, err := queryInt(c, "page", 1, 1, 1<<20)
+	if err != nil {
+		return err
+	}
+	size, err := queryInt(c, "size", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	u := user(c)
+	var recs []*archive.Record
+	for rec, err := range s.store.Records(c.UserContext(), reg, year) {
+		if err != nil {
+			return err
+		}
+		if canSee(u, rec) {
+			recs = append(recs, rec)
+		}
+	}
+	if c.Query("order") != "asc" {
+		for i, j := 0, len(recs)-1; i < j; i, j = i+1, j-1 {
+			recs[i], recs[j] = recs[j], recs[i]
+		}
+	}
+	total := len(recs)
+	from := min((page-1)*size, total)
+	to := min(from+size, total)
+	return c.JSON(fiber.Map{"register": reg, "year": year, "total": total, "page": page, "size": size,
+		"records": nonNil(recs[from:to])})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (s *Server) createRecord(c *fiber.Ctx) error {
+	reg, err := register(c)
+	if err != nil {
+		return err
+	}
+	var f archive.Fields
+	var files []archive.Attachment
+	if isMultipart(c) {
+		// A record with its scanned files in one request: the files are stored
+		// first, then the record that names them.
+		var sawRecord bool
+		files, err = s.readMultipart(c, func(name string, value []byte) error {
+			if name != "record" {
+				return nil
+			}
+			sawRecord = true
+			return decodeStrict(value, &f)
+		})
+		if err != nil {
+			return err
+		}
+		if !sawRecord {
+			return archive.Errorf(archive.EINVALID, "the multipart form needs a part named record with the record's JSON")
+		}
+	} else if err := decodeJSON(c, &f); err != nil {
+		return err
+	}
+	key := c.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return archive.Errorf(archive.EINVALID, "Idempotency-Key is longer than 200 characters")
+	}
+	rec, created, err := s.store.Create(c.UserContext(), user(c).Username, reg, f, files, key)
+	if err != nil {
+		return err
+	}
+	if err := s.indexRecord(c.UserContext(), rec); err != nil {
+		return err
+	}
+	_, etag, err := s.store.Get(c.UserContext(), rec.ID)
+	if err == nil {
+		c.Set(fiber.HeaderETag, quote(etag))
+	}
+	c.Set(fiber.HeaderLocation, "/api/v1/records/"+rec.ID)
+	status := fiber.StatusCreated
+	if !created {
+		status = fiber.StatusOK
+	}
+	return c.Status(status).JSON(rec)
+}
+
+// indexRecord makes a record searchable before its write call returns.
+func (s *Server) indexRecord(ctx context.Context, rec *archive.Record) error {
+	if s.index == nil {
+		return nil
+	}
+	if err := s.index.Put(ctx, rec); err != nil {
+		// The record is safe in storage; the index is derived and a reindex
+		// repairs it. Say so in the log rather than failing the write.
+		s.log.Error("record stored but not indexed; run sijill reindex", "id", rec.ID, "err", err)
+	}
+	return nil
+}
+
+func quote(etag string) string { return `"` + etag + `"` }
+
+func unquote(etag string) string {
+	etag = strings.TrimSpace(etag)
+	etag = strings.TrimPrefix(etag, "W/")
+	return strings.Trim(etag, `"`)
+}
+
+func (s *Server) getRecord(c *fiber.Ctx) error {
+	rec, etag, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, quote(etag))
+	return c.JSON(rec)
+}
+
+func (s *Server) updateRecord(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	match := c.Get(fiber.HeaderIfMatch)
+	if match == "" {
+		return c.Status(fiber.StatusPreconditionRequired).JSON(errorBody{
+			Error: "send If-Match with the ETag of the version you edited", Code: "precondition_required"})
+	}
+	var f archive.Fields
+	if err := decodeJSON(c, &f); err != nil {
+		return err
+	}
+	upd, etag, err := s.store.Update(c.UserContext(), user(c).Username, rec.ID, unquote(match), f)
+	if err != nil {
+		return err
+	}
+	if err := s.indexRecord(c.UserContext(), upd); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, quote(etag))
+	return c.JSON(upd)
+}
+
+type annulRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) annulRecord(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	var req annulRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	upd, etag, err := s.store.Annul(c.UserContext(), user(c).Username, rec.ID, unquote(c.Get(fiber.HeaderIfMatch)), req.Reason)
+	if err != nil {
+		return err
+	}
+	if err := s.indexRecord(c.UserContext(), upd); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, quote(etag))
+	return c.JSON(upd)
+}
+
+func (s *Server) recordHistory(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	hist, err := s.store.History(c.UserContext(), rec.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"versions": nonNil(hist)})
+}

@@ -1,0 +1,146 @@
+// Package web serves Sijill over HTTP: the JSON API under /api/v1 and the Arabic,
+// right-to-left web application, both through Fiber. It hides Fiber from cmd/.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/sijill/sijill/archive"
+)
+
+// Config holds what an operator sets.
+type Config struct {
+	// Addr is the listening address, host:port; port 0 picks a free one.
+	Addr string
+	// MaxUploadBytes bounds one upload request.
+	MaxUploadBytes int64
+	// TokenTTL is how long a login lasts.
+	TokenTTL time.Duration
+	// SecureCookies marks the session cookie Secure (behind TLS).
+	SecureCookies bool
+	// Organisation is printed on register books and shown on pages.
+	Organisation string
+}
+
+// Server is Sijill's HTTP server.
+type Server struct {
+	cfg   Config
+	store *archive.Store
+	log   *slog.Logger
+	app   *fiber.App
+	ln    net.Listener
+	index Index
+}
+
+// Index is what the server needs of the search index: records are indexed
+// before a write call returns, so they are searchable at once.
+type Index interface {
+	Put(ctx context.Context, rec *archive.Record) error
+}
+
+// SetIndex attaches the search index; without one, records are stored but not
+// searchable.
+func (s *Server) SetIndex(ix Index) { s.index = ix }
+
+// NewServer wires the routes. Call Open to start serving.
+func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 100 << 20
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: store, log: logger}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "sijill",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		// Uploads are streamed: a body above BodyLimit is not held in memory
+		// but handed to the handler as a stream, and multipart forms are not
+		// pre-parsed into temporary files by fasthttp.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    jsonLimit,
+		ReadTimeout:                  30 * time.Minute,
+		WriteTimeout:                 30 * time.Minute,
+		IdleTimeout:                  2 * time.Minute,
+	})
+	s.app.Use(recover.New())
+	s.routes()
+	return s
+}
+
+// jsonLimit bounds JSON request bodies; a record with a long body fits easily.
+const jsonLimit = 4 << 20
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("web: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	go func() {
+		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL of the server.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Shutdown stops accepting connections and waits for requests in flight to
+// finish, until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// Handler exposes the Fiber app for in-process tests (app.Test).
+func (s *Server) Handler() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+
+	api := s.app.Group("/api/v1")
+	api.Post("/auth/login", s.loginLimiter(), s.login)
+	api.Use(s.authenticate)
+	api.Post("/auth/logout", s.logout)
+	api.Get("/auth/me", s.me)
+
+	api.Get("/registers", s.require(archive.PermRead), s.listRegisters)
+	api.Get("/registers/:register/records", s.require(archive.PermRead), s.listRecords)
+	api.Post("/registers/:register/records", s.require(archive.PermWrite), s.createRecord)
+
+	api.Get("/records/:id", s.require(archive.PermRead), s.getRecord)
+	api.Patch("/records/:id", s.require(archive.PermWrite), s.updateRecord)
+	api.Post("/records/:id/annul", s.require(archive.PermWrite), s.annulRecord)
+	api.Get("/records/:id/history", s.require(archive.PermRead), s.recordHistory)
+	api.Post("/records/:id/attachments", s.require(archive.PermWrite), s.uploadAttachments)
+	api.Get("/records/:id/attachments/:sha256", s.require(archive.PermRead), s.downloadAttachment)
+
+	api.Get("/users", s.require(archive.PermUsers), s.listUsers)
+	api.Post("/users", s.require(archive.PermUsers), s.createUser)
+	api.Patch("/users/:username", s.require(archive.PermUsers), s.updateUser)
+	api.Get("/audit", s.require(archive.PermAudit), s.listAudit)
+
+	api.Use(func(c *fiber.Ctx) error {
+		return archive.Errorf(archive.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())
+	})
+}
