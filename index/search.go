@@ -1,0 +1,489 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/sijill/sijill/archive"
+)
+
+// Query is a search as a person asks it: text in the query language, filters,
+// paging and order.
+type Query struct {
+	// Text: words are AND-ed; "quoted phrase"; OR; -word; word*; parentheses.
+	// Empty lists the records the filters select.
+	Text      string
+	Register  string
+	Committee string
+	Tag       string
+	Status    string
+	Year      int
+	// From and To bound the record's date (YYYY-MM-DD), both inclusive.
+	From, To string
+	// Page starts at 1; Size defaults to 20 and is capped at 100.
+	Page, Size int
+	// Sort is "" or "relevance", "date", "-date", "number", "-number".
+	Sort string
+	// SeeConfidential lets confidential records be found, counted and faceted.
+	SeeConfidential bool
+}
+
+// Result is one page of hits, with the total and facet counts of all matches.
+type Result struct {
+	Total  uint64                    `json:"total"`
+	Hits   []Hit                     `json:"hits"`
+	Facets map[string]map[string]int `json:"facets"`
+}
+
+// Hit is one matching record.
+type Hit struct {
+	ID       string  `json:"id"`
+	Register string  `json:"register"`
+	Year     int     `json:"year"`
+	Number   int     `json:"number"`
+	Date     string  `json:"date"`
+	Subject  string  `json:"subject"`
+	Score    float64 `json:"score"`
+	// Highlights maps a field (subject, body, from, to, committee, tags,
+	// attachments) to fragments of its original text, HTML-escaped, with
+	// <mark>…</mark> around the matched words.
+	Highlights map[string][]string `json:"highlights,omitempty"`
+}
+
+const (
+	defaultSize = 20
+	maxSize     = 100
+	maxDepth    = 10000 // deepest result reachable by paging
+	// exactBoost ranks a word found as typed above one found by its stem.
+	exactBoost = 2.0
+	// minPrefix is the shortest prefix (in letters) searched as a prefix;
+	// shorter ones would expand to most of the dictionary.
+	minPrefix = 2
+)
+
+var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// Search runs q. A malformed query or filter is an *archive.Error with code
+// EINVALID and a message for the person who typed it. Unless
+// q.SeeConfidential, confidential records are excluded inside the query, so
+// they are absent from hits, total and facets alike.
+func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req, empty, err := ix.buildRequest(q)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Hits: []Hit{}, Facets: map[string]map[string]int{
+		"register": {}, "year": {}, "committee": {},
+	}}
+	if empty {
+		return res, nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.bi == nil {
+		return nil, errClosed
+	}
+	sr, err := ix.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
+	}
+	res.Total = sr.Total
+	for name, f := range sr.Facets {
+		if f.Terms == nil {
+			continue
+		}
+		for _, t := range f.Terms.Terms() {
+			res.Facets[name][t.Term] = t.Count
+		}
+	}
+	for _, dm := range sr.Hits {
+		res.Hits = append(res.Hits, makeHit(dm))
+	}
+	return res, nil
+}
+
+// buildRequest turns q into a Bleve request. empty reports a query that can
+// match nothing (only stop words), which needs no search.
+func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, bool, error) {
+	page, size := q.Page, q.Size
+	if page < 1 {
+		page = 1
+	}
+	if size < 1 {
+		size = defaultSize
+	}
+	if size > maxSize {
+		size = maxSize
+	}
+	if (page-1)*size+size > maxDepth {
+		return nil, false, invalid(fmt.Sprintf("الصفحة %d أبعد مما يمكن عرضه: ضيّق البحث بكلمات أو مرشحات إضافية.", page))
+	}
+	tree, err := parseQuery(q.Text)
+	if err != nil {
+		return nil, false, err
+	}
+	var must []query.Query
+	if tree != nil {
+		tq := ix.compile(tree)
+		if tq == nil {
+			return nil, true, nil
+		}
+		must = append(must, tq)
+	}
+	filters, err := filterQueries(q)
+	if err != nil {
+		return nil, false, err
+	}
+	must = append(must, filters...)
+	var top query.Query
+	switch len(must) {
+	case 0:
+		top = query.NewMatchAllQuery()
+	case 1:
+		top = must[0]
+	default:
+		top = query.NewConjunctionQuery(must)
+	}
+
+	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
+	req.Fields = append([]string{kwRegister, kwYear, numNumber, kwDate}, textFields...)
+	req.IncludeLocations = tree != nil
+	req.AddFacet("register", bleve.NewFacetRequest(kwRegister, 10))
+	req.AddFacet("year", bleve.NewFacetRequest(kwYear, 50))
+	req.AddFacet("committee", bleve.NewFacetRequest(kwCommittee, 30))
+	switch q.Sort {
+	case "", "relevance":
+		if tree == nil {
+			req.SortBy([]string{"-" + kwDate, "-" + kwYear, "-" + numNumber})
+		}
+	case "date":
+		req.SortBy([]string{kwDate, kwYear, numNumber})
+	case "-date":
+		req.SortBy([]string{"-" + kwDate, "-" + kwYear, "-" + numNumber})
+	case "number":
+		req.SortBy([]string{kwRegister, kwYear, numNumber})
+	case "-number":
+		req.SortBy([]string{kwRegister, "-" + kwYear, "-" + numNumber})
+	default:
+		return nil, false, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number.")
+	}
+	return req, false, nil
+}
+
+func termQuery(field, term string) *query.TermQuery {
+	tq := query.NewTermQuery(term)
+	tq.SetField(field)
+	return tq
+}
+
+func filterQueries(q Query) ([]query.Query, error) {
+	var out []query.Query
+	if q.Register != "" {
+		if !archive.Register(q.Register).Valid() {
+			return nil, invalid(fmt.Sprintf("سجل غير معروف: %q.", q.Register))
+		}
+		out = append(out, termQuery(kwRegister, q.Register))
+	}
+	if q.Year != 0 {
+		out = append(out, termQuery(kwYear, strconv.Itoa(q.Year)))
+	}
+	if q.Committee != "" {
+		out = append(out, termQuery(kwCommittee, strings.TrimSpace(q.Committee)))
+	}
+	if q.Tag != "" {
+		out = append(out, termQuery(kwTag, strings.TrimSpace(q.Tag)))
+	}
+	if q.Status != "" {
+		out = append(out, termQuery(kwStatus, q.Status))
+	}
+	if q.From != "" || q.To != "" {
+		for _, d := range []string{q.From, q.To} {
+			if d != "" && !dateRE.MatchString(d) {
+				return nil, invalid(fmt.Sprintf("تاريخ غير صالح %q: اكتبه على الشكل YYYY-MM-DD.", d))
+			}
+		}
+		yes := true
+		rq := query.NewTermRangeInclusiveQuery(q.From, q.To, &yes, &yes)
+		rq.SetField(kwDate)
+		out = append(out, rq)
+	}
+	if !q.SeeConfidential {
+		// Whitelist: only what is known to be normal is shown.
+		out = append(out, termQuery(kwConfidentiality, archive.Normal))
+	}
+	return out, nil
+}
+
+// compile turns a parsed query into a Bleve query on the composite fields.
+// It returns nil for a part that can match nothing, such as a stop word, which
+// is then left out of its group.
+func (ix *Index) compile(n *node) query.Query {
+	switch n.kind {
+	case nodeWord:
+		return ix.wordQuery(n.text)
+	case nodePrefix:
+		return ix.prefixQuery(n.text)
+	case nodePhrase:
+		return ix.phraseQuery(n.text)
+	case nodeOr:
+		var alts []query.Query
+		for _, c := range n.children {
+			if cq := ix.compile(c); cq != nil {
+				alts = append(alts, cq)
+			}
+		}
+		switch len(alts) {
+		case 0:
+			return nil
+		case 1:
+			return alts[0]
+		}
+		return query.NewDisjunctionQuery(alts)
+	}
+	var must, not []query.Query
+	for _, c := range n.children {
+		cq := ix.compile(c)
+		switch {
+		case cq == nil:
+		case c.negated:
+			not = append(not, cq)
+		default:
+			must = append(must, cq)
+		}
+	}
+	if len(must) == 0 {
+		return nil
+	}
+	var pos query.Query = query.NewConjunctionQuery(must)
+	if len(must) == 1 {
+		pos = must[0]
+	}
+	if len(not) == 0 {
+		return pos
+	}
+	return query.NewBooleanQuery([]query.Query{pos}, nil, not)
+}
+
+// byPosition groups the terms of a token stream by position.
+func byPosition(ts analysis.TokenStream) map[int][]string {
+	m := map[int][]string{}
+	for _, t := range ts {
+		m[t.Position] = append(m[t.Position], string(t.Term))
+	}
+	return m
+}
+
+// wordQuery matches a typed word by its stems or as written (ranked higher).
+// A "word" that analyses into several (2017-2020, a/b) needs all of them.
+func (ix *Index) wordQuery(w string) query.Query {
+	exact := ix.an.exact.Analyze([]byte(w))
+	stems := byPosition(ix.an.stemmed.Analyze([]byte(w)))
+	var parts []query.Query
+	for _, e := range exact {
+		ss := stems[e.Position]
+		if len(ss) == 0 {
+			continue // a stop word
+		}
+		alts := []query.Query{}
+		for _, s := range ss {
+			alts = append(alts, termQuery(fieldAll, s))
+		}
+		eq := termQuery(fieldExact, string(e.Term))
+		eq.SetBoost(exactBoost)
+		alts = append(alts, eq)
+		parts = append(parts, query.NewDisjunctionQuery(alts))
+	}
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return parts[0]
+	}
+	return query.NewConjunctionQuery(parts)
+}
+
+// prefixQuery matches words beginning with the normalised prefix, as written
+// or by their stem (so مجل* finds المجلس and للمجلس). Bleve does not analyse
+// prefix text, so it is normalised here by the exact chain.
+func (ix *Index) prefixQuery(w string) query.Query {
+	exact := ix.an.exact.Analyze([]byte(w))
+	if len(exact) == 0 {
+		return nil
+	}
+	var parts []query.Query
+	for _, e := range exact[:len(exact)-1] {
+		if q := ix.wordQuery(string(e.Term)); q != nil {
+			parts = append(parts, q)
+		}
+	}
+	last := exact[len(exact)-1]
+	p := string(last.Term)
+	if len([]rune(p)) < minPrefix {
+		if q := ix.wordQuery(p); q != nil {
+			parts = append(parts, q)
+		}
+	} else {
+		ep := query.NewPrefixQuery(p)
+		ep.SetField(fieldExact)
+		ep.SetBoost(exactBoost)
+		alts := []query.Query{ep}
+		bare := strings.TrimPrefix(p, "ال")
+		if bare != p && len([]rune(bare)) < minPrefix {
+			bare = p
+		}
+		sp := query.NewPrefixQuery(bare)
+		sp.SetField(fieldAll)
+		alts = append(alts, sp)
+		parts = append(parts, query.NewDisjunctionQuery(alts))
+	}
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return parts[0]
+	}
+	return query.NewConjunctionQuery(parts)
+}
+
+// phraseQuery matches the words in this order: as written (ranked higher), or
+// by their stems, so "اللجنة المركزية" also finds "للجنة المركزية".
+func (ix *Index) phraseQuery(text string) query.Query {
+	exact := ix.an.exact.Analyze([]byte(text))
+	switch len(exact) {
+	case 0:
+		return nil
+	case 1:
+		return ix.wordQuery(text)
+	}
+	words := make([]string, len(exact))
+	for i, t := range exact {
+		words[i] = string(t.Term)
+	}
+	eq := query.NewPhraseQuery(words, fieldExact)
+	eq.SetBoost(exactBoost)
+	alts := []query.Query{eq}
+	stemmed := ix.an.stemmed.Analyze([]byte(text))
+	if len(stemmed) > 0 {
+		first, last := stemmed[0].Position, stemmed[len(stemmed)-1].Position
+		slots := make([][]string, last-first+1)
+		for _, t := range stemmed {
+			slots[t.Position-first] = append(slots[t.Position-first], string(t.Term))
+		}
+		if len(slots) > 1 {
+			alts = append(alts, query.NewMultiPhraseQuery(slots, fieldAll))
+		} else {
+			var ts []query.Query
+			for _, s := range slots[0] {
+				ts = append(ts, termQuery(fieldAll, s))
+			}
+			// A phrase of one real word and stop words: the exact phrase or,
+			// failing it, that word.
+			alts = append(alts, query.NewDisjunctionQuery(ts))
+		}
+	}
+	return query.NewDisjunctionQuery(alts)
+}
+
+func makeHit(dm *search.DocumentMatch) Hit {
+	h := Hit{ID: dm.ID, Score: dm.Score}
+	str := func(name string) string {
+		s, _ := dm.Fields[name].(string)
+		return s
+	}
+	h.Register = str(kwRegister)
+	h.Year, _ = strconv.Atoi(str(kwYear))
+	if n, ok := dm.Fields[numNumber].(float64); ok {
+		h.Number = int(n)
+	}
+	h.Date = str(kwDate)
+	h.Subject = str(fieldSubject)
+	h.Highlights = highlights(dm)
+	return h
+}
+
+// fieldValues returns the stored values of a field, indexed by array position.
+func fieldValues(v interface{}) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []interface{}:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// highlights builds the fragments of every field the query matched in.
+func highlights(dm *search.DocumentMatch) map[string][]string {
+	if len(dm.Locations) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, f := range textFields {
+		values := fieldValues(dm.Fields[f])
+		if len(values) == 0 {
+			continue
+		}
+		spans := make([][]span, len(values))
+		for _, name := range []string{f, stemPrefix + f} {
+			for _, locs := range dm.Locations[name] {
+				for _, l := range locs {
+					i := 0
+					if len(l.ArrayPositions) > 0 {
+						i = int(l.ArrayPositions[0])
+					}
+					if i < len(values) && int(l.End) <= len(values[i]) && l.Start < l.End {
+						spans[i] = append(spans[i], span{int(l.Start), int(l.End)})
+					}
+				}
+			}
+		}
+		var frags []string
+		for i, v := range values {
+			if len(spans[i]) > 0 {
+				frags = append(frags, fragments(v, mergeSpans(spans[i]))...)
+			}
+		}
+		if len(frags) > 0 {
+			out[f] = frags
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+type span struct{ start, end int }
+
+func mergeSpans(s []span) []span {
+	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
+	out := s[:1]
+	for _, x := range s[1:] {
+		last := &out[len(out)-1]
+		if x.start <= last.end {
+			if x.end > last.end {
+				last.end = x.end
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
