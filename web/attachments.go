@@ -35,7 +35,12 @@ func decodeStrict(b []byte, v any) error {
 // stored with PutBlob as it arrives (hashed and sniffed, never held in
 // memory), every other part goes to onField. A request larger than the upload
 // limit is refused with 413 from its Content-Length before anything is stored.
-func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []byte) error) ([]archive.Attachment, error) {
+func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []byte) error) (files []archive.Attachment, err error) {
+	defer func() {
+		if err != nil {
+			drain(c)
+		}
+	}()
 	limit := s.cfg.MaxUploadBytes
 	if n := c.Request().Header.ContentLength(); n > 0 && int64(n) > limit+(1<<20) {
 		return nil, archive.Errorf(archive.ETOOLARGE, "the upload is larger than %d MB", limit>>20)
@@ -49,7 +54,6 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 		body = bytes.NewReader(c.Body())
 	}
 	mr := multipart.NewReader(io.LimitReader(body, limit+(1<<20)), params["boundary"])
-	var files []archive.Attachment
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -82,6 +86,17 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 		}
 	}
 	return files, nil
+}
+
+// drainLimit is how much of a refused upload is read and thrown away so that the
+// client, still sending, can read the error instead of a reset connection.
+// Beyond it the connection is closed: reading a huge refused body costs more.
+const drainLimit = 64 << 20
+
+func drain(c *fiber.Ctx) {
+	if body := c.Context().RequestBodyStream(); body != nil {
+		io.Copy(io.Discard, io.LimitReader(body, drainLimit))
+	}
 }
 
 func (s *Server) uploadAttachments(c *fiber.Ctx) error {

@@ -1,0 +1,60 @@
+# Sijill — make run starts it on the local folder; make test installs what the
+# tests need and runs every test.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+MINIO     := $(BIN)/minio
+# The module proxy serves this one MinIO server version; pin it.
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+DEBS      := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils chromium unicode-data libfribidi-bin fonts-hosny-amiri postgresql
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DATA      ?= ./data
+
+export SIJILL_MINIO_BIN := $(MINIO)
+
+.PHONY: run build test deps debs vet bench bench-search bench-print
+
+build:
+	$(GO) build -o $(BIN)/sijill ./cmd/sijill
+
+## run: build and serve on the local folder $(DATA); prints the URL and the admin login.
+run: build
+	@mkdir -p $(DATA)
+	@if [ -z "$$SIJILL_ADMIN_PASSWORD" ] && [ ! -s $(DATA)/admin-password.txt ]; then \
+		head -c 12 /dev/urandom | base64 | tr -d '/+=' > $(DATA)/admin-password.txt; fi
+	@pw="$${SIJILL_ADMIN_PASSWORD:-$$(cat $(DATA)/admin-password.txt)}"; \
+	echo "Sijill: open http://$${SIJILL_ADDR:-127.0.0.1:8080} and log in as admin with the password: $$pw"; \
+	echo "(the password is used only when the admin account is first created; it is kept in $(DATA)/admin-password.txt)"; \
+	SIJILL_ADMIN_PASSWORD="$$pw" $(BIN)/sijill serve --data $(DATA)
+
+## deps: what the tests need — a real MinIO server and Debian's tools.
+deps: $(MINIO) debs
+
+$(MINIO):
+	@echo "building the MinIO server into $(MINIO) (about 5 minutes the first time)"
+	GOBIN=$(BIN) $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+## test: every test, with the race detector, against real MinIO, Tesseract, Chromium and PDF tools.
+test: deps vet
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+## bench: records/s and attachment MB/s on MinIO and the local folder, against bare minio-go.
+bench: deps
+	$(GO) run ./archive/bench
+
+bench-search: deps
+	$(GO) run ./index/bench -n 100000
+
+bench-print: deps
+	$(GO) run ./render/bench
