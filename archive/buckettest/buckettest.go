@@ -40,6 +40,8 @@ func Test(t *testing.T, newBucket func(t *testing.T) archive.Bucket) {
 		{"Replace", testReplace},
 		{"ReplaceRace", testReplaceRace},
 		{"ETagChanges", testETagChanges},
+		{"ETagSameSize", testETagSameSize},
+		{"InvalidKeys", testInvalidKeys},
 		{"FailedWrite", testFailedWrite},
 		{"List", testList},
 		{"ListStops", testListStops},
@@ -383,6 +385,61 @@ func testETagChanges(t *testing.T, b archive.Bucket) {
 	}
 }
 
+// testETagSameSize rewrites one key many times in quick succession with
+// contents of equal length: an ETag made of size and a coarse timestamp (or a
+// recycled inode number) would repeat, and a stale Replace would then succeed
+// and lose an update.
+func testETagSameSize(t *testing.T, b archive.Bucket) {
+	ctx := context.Background()
+	const rounds = 40
+	key := "records/incoming/2026/000005.json"
+	first := put(t, b, key, []byte("version 00"))
+	seen := map[string]int{first.ETag: 0}
+	cur := first
+	for i := 1; i < rounds; i++ {
+		body := fmt.Sprintf("version %02d", i)
+		var err error
+		if i%2 == 0 {
+			cur, err = b.Replace(ctx, key, cur.ETag, strings.NewReader(body), int64(len(body)))
+		} else {
+			cur, err = b.Put(ctx, key, strings.NewReader(body), int64(len(body)))
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		if j, ok := seen[cur.ETag]; ok {
+			t.Errorf("writes %d and %d of different content have the same ETag %q", j, i, cur.ETag)
+		}
+		seen[cur.ETag] = i
+	}
+	if _, err := b.Replace(ctx, key, first.ETag, strings.NewReader("stale 0000"), 10); !errors.Is(err, archive.ErrPrecondition) {
+		t.Errorf("Replace with the first of %d ETags: err = %v, want ErrPrecondition", rounds, err)
+	}
+	got, _ := read(t, b, key)
+	mustEqual(t, "after the stale Replace", got, []byte(fmt.Sprintf("version %02d", rounds-1)))
+}
+
+// testInvalidKeys checks that keys outside the contract (archive.ValidKey) are
+// refused by every write, so no implementation stores what another cannot.
+func testInvalidKeys(t *testing.T, b archive.Bucket) {
+	ctx := context.Background()
+	for _, key := range []string{"", "/records/x", "records//x", "records/x/", "records/.hidden", "records/../x", "records/é", "records/a b", `records\x`} {
+		if archive.ValidKey(key) {
+			t.Fatalf("archive.ValidKey(%q) = true; the suite expected it invalid", key)
+		}
+		if _, err := b.Put(ctx, key, strings.NewReader("x"), 1); err == nil {
+			t.Errorf("Put(%q) succeeded, want an error", key)
+		}
+		if _, err := b.Create(ctx, key, strings.NewReader("x"), 1); err == nil {
+			t.Errorf("Create(%q) succeeded, want an error", key)
+		}
+	}
+	n := 0
+	if err := b.List(ctx, "", func(archive.ObjectInfo) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("after refused writes List found %d objects (err %v), want none", n, err)
+	}
+}
+
 // testFailedWrite checks that a write whose source fails leaves nothing behind:
 // no new object, and an existing one unchanged.
 func testFailedWrite(t *testing.T, b archive.Bucket) {
@@ -441,6 +498,7 @@ func testList(t *testing.T, b archive.Bucket) {
 		// Byte order, not directory order: '-' < '.' < '/' < '0' < '_'.
 		// (No key is also a "directory" of another: a folder cannot hold both.)
 		"a-b",
+		"a-B",
 		"a.b",
 		"a/b",
 		"a_b",
@@ -485,6 +543,7 @@ func testList(t *testing.T, b archive.Bucket) {
 		"records/incoming/2026/00000",
 		"blobs/sha256/",
 		"a",
+		"a-",
 		"a/",
 		"nothing/",
 		"records/incoming/2026/000001.json",

@@ -59,9 +59,11 @@ const (
 	maxRetries = 3
 
 	dialTimeout = 5 * time.Second
-	// headerTimeout bounds the wait for a response once a request is sent. It
-	// is generous because completing a large multipart upload takes a while.
-	headerTimeout = 60 * time.Second
+	// headerTimeout bounds the wait for a response once a request (body
+	// included) is sent, so a hung service is reported instead of hanging a
+	// request. S3 and MinIO answer a slow CompleteMultipartUpload at once and
+	// keep the connection alive with whitespace, so this does not limit sizes.
+	headerTimeout = 15 * time.Second
 )
 
 // Bucket is an archive.Bucket over one S3 bucket. It is safe for concurrent use.
@@ -140,6 +142,9 @@ func (b *Bucket) ensureBucket(ctx context.Context, region string) error {
 
 // Get opens the object for reading with one request.
 func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, archive.ObjectInfo, error) {
+	if err := checkKey("get", key); err != nil {
+		return nil, archive.ObjectInfo{}, err
+	}
 	rc, oi, _, err := b.core.GetObject(ctx, b.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, archive.ObjectInfo{}, b.mapErr(ctx, "get", key, err)
@@ -167,6 +172,9 @@ func (r *objectReader) Close() error { return r.rc.Close() }
 
 // Stat describes the object with a HEAD request.
 func (b *Bucket) Stat(ctx context.Context, key string) (archive.ObjectInfo, error) {
+	if err := checkKey("stat", key); err != nil {
+		return archive.ObjectInfo{}, err
+	}
 	oi, err := b.client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{})
 	if err != nil {
 		return archive.ObjectInfo{}, b.mapErr(ctx, "stat", key, err)
@@ -195,6 +203,9 @@ func (b *Bucket) Replace(ctx context.Context, key, etag string, r io.Reader, siz
 // retried by minio-go: a retry after a lost response would meet its own write
 // and turn a success into fs.ErrExist or ErrPrecondition.
 func (b *Bucket) putConditional(ctx context.Context, op, key string, r io.Reader, size int64, opts minio.PutObjectOptions) (archive.ObjectInfo, error) {
+	if err := checkKey(op, key); err != nil {
+		return archive.ObjectInfo{}, err
+	}
 	if size < 0 {
 		body, n, cleanup, err := spool(r)
 		if err != nil {
@@ -224,6 +235,9 @@ func (b *Bucket) putConditional(ctx context.Context, op, key string, r io.Reader
 // multipart upload of fixed 16 MiB parts, which S3 makes visible all at once on
 // completion, so readers never see a partial object.
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (archive.ObjectInfo, error) {
+	if err := checkKey("put", key); err != nil {
+		return archive.ObjectInfo{}, err
+	}
 	src := &sourceReader{r: r}
 	var body io.Reader = src
 	if _, ok := r.(io.Seeker); ok {
@@ -288,8 +302,21 @@ func (b *Bucket) List(ctx context.Context, prefix string, fn func(archive.Object
 
 // Delete removes key; S3 already treats a missing key as success.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if err := checkKey("delete", key); err != nil {
+		return err
+	}
 	if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		return b.mapErr(ctx, "delete", key, err)
+	}
+	return nil
+}
+
+// checkKey refuses keys outside the Bucket contract, which S3 would accept
+// but the local folder could not store: both Buckets hold the same key space.
+func checkKey(op, key string) error {
+	if !archive.ValidKey(key) {
+		return &archive.Error{Code: archive.EINVALID, Message: fmt.Sprintf("invalid storage key %q", key),
+			Err: fmt.Errorf("s3: %s", op)}
 	}
 	return nil
 }
