@@ -325,7 +325,9 @@ func TestAPI(t *testing.T) {
 	if st := reader.call("GET", "/api/v1/registers", nil, nil, nil); st != 401 {
 		t.Errorf("after logout: %d, want 401", st)
 	}
-	var audit struct{ Events []struct{ Action, Target string } }
+	var audit struct {
+		Events []struct{ Action, Target string }
+	}
 	admin.call("GET", "/api/v1/audit?target="+rec.ID, nil, nil, &audit)
 	var actions []string
 	for _, ev := range audit.Events {
