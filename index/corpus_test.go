@@ -92,24 +92,3 @@ func corpusIndex(t testing.TB) (*Index, []*archive.Record) {
 	}
 	return ix, recs
 }
-
-func TestScratch(t *testing.T) {
-	ix, _ := corpusIndex(t)
-	for _, q := range strings.Split(os.Getenv("Q"), "|") {
-		res, err := ix.Search(context.Background(), Query{Text: q, Size: 100})
-		if err != nil {
-			t.Log(q, err)
-			continue
-		}
-		var ids []string
-		for _, h := range res.Hits {
-			ids = append(ids, strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(h.ID, "decisions-2017-"), "minutes-2021-"), "incoming-2022-")+h.Register[:1])
-		}
-		t.Logf("%s => %d %v", q, res.Total, ids)
-		for _, h := range res.Hits {
-			if os.Getenv("HL") != "" {
-				t.Logf("  %s %.3f %v", h.ID, h.Score, h.Highlights)
-			}
-		}
-	}
-}

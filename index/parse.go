@@ -127,7 +127,7 @@ type parser struct {
 }
 
 func (p *parser) peek() lexeme { return p.lx[p.pos] }
-func (p *parser) next() lexeme  { l := p.lx[p.pos]; p.pos++; return l }
+func (p *parser) next() lexeme { l := p.lx[p.pos]; p.pos++; return l }
 
 // parseQuery parses what a person typed. An empty query gives a nil node.
 // Errors are *archive.Error with code EINVALID and an Arabic message.

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -21,6 +22,8 @@ const StemmerName = "sijill_stemmer"
 //     لمجلس, كمسؤولية) are stripped only when four letters remain, and then
 //     both readings are emitted at the same position, since a word may begin
 //     with one of these letters (بوزنيقة, كتابة).
+//   - و before a word without ال is stripped as Lucene does, and the reading
+//     with و kept is emitted too (وطني is not و + طني).
 //   - Names on a keyword list (لبنان, البحرين, فلسطين...) and tokens marked
 //     KeyWord are never stemmed.
 //   - A lexicon maps the domain's broken plurals to their singular's stem
@@ -152,7 +155,13 @@ func (s *Stemmer) Stem(word string) []string {
 		case "لل":
 			return []string{s.stemLamLam(rest)}
 		case "و":
-			return s.stemClitic(rest)
+			// و is a conjunction or the word's first letter (وطني, وزير):
+			// keep both readings.
+			stems := s.stemClitic(rest)
+			if whole, _ := s.stripSuffixes(r, true); !slices.Contains(stems, whole) {
+				stems = append(stems, whole)
+			}
+			return stems
 		}
 		st, _ := s.stripSuffixes(rest, true)
 		return []string{st}
