@@ -471,11 +471,9 @@ func (b *book) closing(st bookStats) {
 		[2]string{"عدد صفحات السجل", d.num(d.pdf.PageNo())},
 		[2]string{"تاريخ الاختتام", b.dayText(b.now)})
 	lh := leading(13)
+	d.setFont(regular, 13)
 	for _, r := range rows {
-		d.setFont(bold, 13)
-		d.textRight(right-5, y+lh*0.72, r[0]+":")
-		d.setFont(regular, 13)
-		d.textRight(right-65, y+lh*0.72, r[1])
+		d.textRight(right-5, y+lh*0.72, r[0]+": "+r[1])
 		y += lh
 	}
 	y += 4

@@ -69,7 +69,7 @@ func run(ucd, out string) error {
 		if !ok {
 			continue
 		}
-		if len(f) == 3 && f[1] == "0644" && idx < 2 {
+		if len(f) == 3 && f[1] == "0644" && idx < 2 && c.cp >= 0xFEF5 && c.cp <= 0xFEFC { // lam-alef
 			alef := hex(f[2])
 			if ligs[alef] == nil {
 				ligs[alef] = &[2]rune{}

@@ -1,0 +1,172 @@
+package render
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-text/typesetting/bidi"
+)
+
+const ucdDir = "/usr/share/unicode"
+
+// needTool fails the test when a required external tool is missing: these
+// checks compare against real implementations and must not pass silently.
+func needTool(t testing.TB, name, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s not found (Debian package %s); `make test` installs it", name, pkg)
+	}
+}
+
+// TestBidiCharacterTest runs Unicode's conformance file for the bidi algorithm
+// through our pipeline: go-text's levels, then our rules L1 and L2. The visual
+// order of every line must match for at least 99.9% of the lines.
+func TestBidiCharacterTest(t *testing.T) {
+	path := ucdDir + "/BidiCharacterTest.txt"
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v: install Debian package unicode-data (`make test` does)", err)
+	}
+	defer f.Close()
+	var rs resolver
+	total, levelFail, orderFail := 0, 0, 0
+	var firstFails []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fields := strings.Split(line, ";")
+		if len(fields) < 5 {
+			t.Fatalf("bad line %q", line)
+		}
+		var text []rune
+		for _, h := range strings.Fields(fields[0]) {
+			v, err := strconv.ParseUint(h, 16, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text = append(text, rune(v))
+		}
+		dir := map[string]bidi.Direction{"0": bidi.LeftToRight, "1": bidi.RightToLeft, "2": bidi.Neutral}[fields[1]]
+		// The resolved paragraph level is an input of line layout (L1); Sijill
+		// always sets it (right-to-left), so for "auto" lines it is taken from the file.
+		paraLevel, _ := strconv.Atoi(fields[2])
+		want := strings.Fields(fields[3])
+		total++
+		levels := rs.resolve(text, dir)
+		ok := len(levels) == len(want)
+		for i := 0; ok && i < len(want); i++ {
+			if want[i] != "x" && want[i] != strconv.Itoa(int(levels[i])) {
+				ok = false
+			}
+		}
+		if !ok {
+			levelFail++
+		}
+		var got []string
+		for _, i := range lineOrder(text, levels, bidi.Level(paraLevel), false) {
+			if i < len(want) && want[i] != "x" {
+				got = append(got, strconv.Itoa(i))
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(strings.Fields(fields[4]), " ") {
+			orderFail++
+			if len(firstFails) < 5 {
+				firstFails = append(firstFails, line+"\n   got order: "+strings.Join(got, " "))
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if total < 90000 {
+		t.Fatalf("only %d test lines read from %s", total, path)
+	}
+	rate := float64(total-orderFail) / float64(total)
+	t.Logf("BidiCharacterTest: %d lines, %d wrong order, %d wrong levels: %.4f%% pass", total, orderFail, levelFail, 100*rate)
+	if rate < 0.999 {
+		t.Errorf("reordering passes %.4f%% of BidiCharacterTest.txt, want >= 99.9%%; first failures:\n%s", 100*rate, strings.Join(firstFails, "\n"))
+	}
+}
+
+// mixedLines are the kinds of text a register holds: Arabic with Western and
+// Eastern digits, dates, Latin names and acronyms, brackets, guillemets,
+// lam-alef in all four forms, harakat, tatweel and Arabic punctuation.
+var mixedLines = []string{
+	"قرار رقم 117/2026 بتاريخ 2020/12/07",
+	"دعوة إلى اجتماع المكتب السياسي (الدورة الثانية)",
+	"إحالة محضر المجلس الوطني «الدورة العادية» إلى اللجنة التنفيذية",
+	"طلب عرض أسعار لطباعة البطاقات PDF و ODT من شركة Imprimerie Atlas",
+	"لا مانع من عقد الندوة الجهوية بمدينة بوزنيقة",
+	"الأعضاء والإخوة والآباء: لأن لإن لآن",
+	"بَيْتٌ جَمِيلٌ فِي المَدِينَةِ",
+	"مُحَمَّدٌ رَسُولُ اللَّهِ",
+	"الرقم ١١٧/٢٠٢٦ بتاريخ ٢٠٢٠/١٢/٠٧",
+	"بتاريخ 7-12-2020 انعقد الاجتماع",
+	"نسبة المشاركة 75% من الأعضاء",
+	"الهاتف: +212 537 00 00 00",
+	"السنوات 2017-2020 (أربع سنوات)",
+	"راسلونا على secretariat@example.org أو https://example.org/contact",
+	"هل حضر الجميع؟ نعم، حضروا؛ شكراً",
+	"الجـــــلسة المسائية",
+	"[ملحق 3] {مسودة} <سري>",
+	"المادة (12) من النظام الأساسي، الفقرة (أ)",
+	"The party's National Council (المجلس الوطني) met in Bouznika",
+	"ص.ب 1234 الرباط 10000",
+	"المبلغ: 1,250.50 درهم",
+	"«قرار رقم 45» و«قرار رقم 46»",
+	"شارك 120 عضواً و15 عضوة",
+	"لإعداد التقرير الأدبي لسنة 2025",
+}
+
+// TestFriBidi compares our shaping and reordering of whole lines with GNU
+// FriBidi, a second implementation of both (`fribidi --nopad --rtl`).
+// FriBidi leaves U+FEFF where the alef of a lam-alef ligature was; we drop it.
+func TestFriBidi(t *testing.T) {
+	needTool(t, "fribidi", "libfribidi-bin")
+	cmd := exec.Command("fribidi", "--nopad", "--rtl")
+	cmd.Stdin = strings.NewReader(strings.Join(mixedLines, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("fribidi: %v", err)
+	}
+	want := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(want) != len(mixedLines) {
+		t.Fatalf("fribidi returned %d lines for %d", len(want), len(mixedLines))
+	}
+	var s shaper
+	for i, in := range mixedLines {
+		w := strings.ReplaceAll(want[i], "\uFEFF", "")
+		if got := s.line(in); got != w {
+			t.Errorf("line %q:\n got %q\nwant %q", in, got, w)
+		}
+	}
+}
+
+// TestShape checks joining decisions a reader sees at once.
+func TestShape(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"بيت", "\uFE91\uFEF4\uFE96"},                // initial, medial, final
+		{"دار", "\uFEA9\uFE8D\uFEAD"},                // dal and reh do not join forward
+		{"لا", "\uFEFB"},                             // lam-alef isolated
+		{"سلام", "\uFEB3\uFEFC\uFEE1"},               // lam-alef final after seen
+		{"بَت", "\uFE91\u064E\uFE96"},                // fatha does not break the join
+		{"ء", "ء"},                                   // hamza has no joined forms
+		{"a-ب", "a-\uFE8F"},                          // Latin untouched, beh isolated
+		{"بـ", "\uFE91\u0640"},                       // tatweel causes joining
+		{"ب\u200Dب", "\uFE91\u200D\uFE90"},           // ZWJ forces the join
+		{"ب\u200Cب", "\uFE8F\u200C\uFE8F"},           // ZWNJ prevents it
+		{"لأعضاء", "\uFEF7\uFECB\uFEC0\uFE8E\u0621"}, // lam-alef-hamza then ain initial
+	} {
+		if got := string(shape(nil, []rune(tc.in))); got != tc.want {
+			t.Errorf("shape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
