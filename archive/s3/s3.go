@@ -54,16 +54,18 @@ const (
 	// multipart uploads), so this is their size limit.
 	maxSinglePut = 5 << 30
 
-	// maxRetries bounds minio-go's own retries so a stopped service is reported
-	// within about a second instead of after ten backed-off attempts.
-	maxRetries = 3
+	// maxRetries is how many attempts minio-go makes (it defaults to ten, with
+	// back-off). Two keep a dropped keep-alive connection harmless while a
+	// stopped service is reported within a second and a hung one (accepting
+	// connections, never answering) within 2*headerTimeout.
+	maxRetries = 2
 
 	dialTimeout = 5 * time.Second
 	// headerTimeout bounds the wait for a response once a request (body
 	// included) is sent, so a hung service is reported instead of hanging a
 	// request. S3 and MinIO answer a slow CompleteMultipartUpload at once and
 	// keep the connection alive with whitespace, so this does not limit sizes.
-	headerTimeout = 15 * time.Second
+	headerTimeout = 10 * time.Second
 )
 
 // Bucket is an archive.Bucket over one S3 bucket. It is safe for concurrent use.
