@@ -22,7 +22,7 @@ func (s *Server) storageState(ctx context.Context) string {
 
 // healthz tells whether the process is alive, with the state of what it needs.
 func (s *Server) healthz(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "storage": s.storageState(c.UserContext())})
+	return c.JSON(fiber.Map{"status": "ok", "storage": s.storageState(c.UserContext()), "index": s.indexStatus.get()})
 }
 
 // readyz answers 503 while the server cannot serve: storage unreachable.
@@ -32,5 +32,5 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if st != "ok" {
 		status = http.StatusServiceUnavailable
 	}
-	return c.Status(status).JSON(fiber.Map{"ready": status == http.StatusOK, "storage": st})
+	return c.Status(status).JSON(fiber.Map{"ready": status == http.StatusOK, "storage": st, "index": s.indexStatus.get()})
 }

@@ -174,7 +174,11 @@ func (s *Server) indexRecord(ctx context.Context, rec *archive.Record) error {
 	if s.index == nil {
 		return nil
 	}
-	if err := s.index.Put(ctx, rec); err != nil {
+	texts, err := s.store.Texts(ctx, rec)
+	if err == nil {
+		err = s.index.Put(ctx, rec, texts)
+	}
+	if err != nil {
 		// The record is safe in storage; the index is derived and a reindex
 		// repairs it. Say so in the log rather than failing the write.
 		s.log.Error("record stored but not indexed; run sijill reindex", "id", rec.ID, "err", err)

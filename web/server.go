@@ -38,17 +38,16 @@ type Server struct {
 	app   *fiber.App
 	ln    net.Listener
 	index Index
+
+	indexStatus indexState
 }
 
-// Index is what the server needs of the search index: records are indexed
-// before a write call returns, so they are searchable at once.
-type Index interface {
-	Put(ctx context.Context, rec *archive.Record) error
+// SetIndex attaches the search index; records are indexed before a write call
+// returns, so they are searchable at once.
+func (s *Server) SetIndex(ix Index) {
+	s.index = ix
+	s.indexStatus.set("ready")
 }
-
-// SetIndex attaches the search index; without one, records are stored but not
-// searchable.
-func (s *Server) SetIndex(ix Index) { s.index = ix }
 
 // NewServer wires the routes. Call Open to start serving.
 func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
@@ -134,6 +133,8 @@ func (s *Server) routes() {
 	api.Get("/records/:id/history", s.require(archive.PermRead), s.recordHistory)
 	api.Post("/records/:id/attachments", s.require(archive.PermWrite), s.uploadAttachments)
 	api.Get("/records/:id/attachments/:sha256", s.require(archive.PermRead), s.downloadAttachment)
+
+	api.Get("/search", s.require(archive.PermRead), s.search)
 
 	api.Get("/users", s.require(archive.PermUsers), s.listUsers)
 	api.Post("/users", s.require(archive.PermUsers), s.createUser)

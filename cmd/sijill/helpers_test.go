@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"net"
+	"net/url"
 )
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
@@ -13,3 +14,5 @@ func newFlagSet() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/folder"
 	"github.com/sijill/sijill/archive/s3"
+	"github.com/sijill/sijill/index"
 	"github.com/sijill/sijill/web"
 )
 
@@ -39,6 +41,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
+	case "reindex":
+		return runReindex(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -53,7 +57,11 @@ type Main struct {
 	Config *Config
 	Logger *slog.Logger
 	Store  *archive.Store
+	Index  *index.Index
 	Server *web.Server
+
+	cancel  context.CancelFunc // stops a background index rebuild
+	rebuilt chan struct{}      // closed when the background rebuild has ended
 }
 
 // openStore opens the bucket the configuration names and the Store over it.
@@ -64,7 +72,7 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.
 	var bucket archive.Bucket
 	tmp := filepath.Join(cfg.Data, "tmp")
 	if cfg.S3 != nil {
-		b, err := s3.Open(ctx, *cfg.S3)
+		b, err := openS3(ctx, *cfg.S3, logger)
 		if err != nil {
 			return nil, fmt.Errorf("S3 storage at %s: %w", cfg.S3.Endpoint, err)
 		}
@@ -86,6 +94,24 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.
 	return archive.NewStore(bucket, archive.Options{Location: cfg.Location, Logger: logger, TempDir: tmp}), nil
 }
 
+// openS3 opens the S3 bucket, waiting up to a minute for a storage service
+// that is still starting (as when Sijill and MinIO start together).
+func openS3(ctx context.Context, cfg s3.Config, logger *slog.Logger) (*s3.Bucket, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, err := s3.Open(ctx, cfg)
+		if err == nil || !errors.Is(err, archive.ErrUnavailable) || time.Now().After(deadline) {
+			return b, err
+		}
+		logger.Warn("S3 storage not reachable yet; retrying", "endpoint", cfg.Endpoint, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // Open opens storage, makes sure an admin exists and starts the server.
 func (m *Main) Open(ctx context.Context) error {
 	store, err := openStore(ctx, m.Config, m.Logger)
@@ -100,12 +126,38 @@ func (m *Main) Open(ctx context.Context) error {
 	if created {
 		m.Logger.Info("created the admin account from SIJILL_ADMIN_PASSWORD")
 	}
+	ix, err := index.Open(filepath.Join(m.Config.Data, "index"), m.Logger)
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	m.Index = ix
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 	}, store, m.Logger)
-	return m.Server.Open()
+	m.Server.SetIndex(ix)
+	if err := m.Server.Open(); err != nil {
+		ix.Close()
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel, m.rebuilt = cancel, make(chan struct{})
+	go func() {
+		defer close(m.rebuilt)
+		if !ix.NeedsRebuild() {
+			return
+		}
+		// A new or outdated index: rebuild from storage while serving.
+		m.Logger.Info("the search index is missing or outdated: rebuilding it from storage")
+		if err := m.Server.RebuildIndex(bg); err != nil && bg.Err() == nil {
+			m.Logger.Error("rebuilding the search index failed; run sijill reindex", "err", err)
+		}
+	}()
+	return nil
 }
+
+// WaitIndexed waits until a rebuild started by Open has ended.
+func (m *Main) WaitIndexed() { <-m.rebuilt }
 
 // Close drains requests in flight for up to 30 seconds, then stops.
 func (m *Main) Close() error {
@@ -114,7 +166,13 @@ func (m *Main) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return m.Server.Shutdown(ctx)
+	err := m.Server.Shutdown(ctx)
+	m.cancel()
+	<-m.rebuilt
+	if cerr := m.Index.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
