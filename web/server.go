@@ -134,6 +134,8 @@ func (s *Server) routes() {
 	api.Post("/records/:id/attachments", s.require(archive.PermWrite), s.uploadAttachments)
 	api.Get("/records/:id/attachments/:sha256", s.require(archive.PermRead), s.downloadAttachment)
 
+	api.Get("/registers/:register/:year/book.pdf", s.require(archive.PermPrint), s.book)
+	api.Get("/records/:id/print.pdf", s.require(archive.PermRead), s.printRecord)
 	api.Get("/search", s.require(archive.PermRead), s.search)
 
 	api.Get("/users", s.require(archive.PermUsers), s.listUsers)

@@ -41,6 +41,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
+	case "print":
+		return runPrint(ctx, args[1:], getenv, stdout, stderr)
 	case "reindex":
 		return runReindex(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":

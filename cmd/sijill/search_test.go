@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 type searchResult struct {
@@ -56,4 +62,48 @@ func TestSearchAPI(t *testing.T) {
 	if st := admin.call("GET", "/api/v1/search?q="+urlQuery(`"unclosed`), nil, nil, &e); st != 400 || e.Code != "invalid" {
 		t.Errorf("malformed query: %d %+v, want 400 invalid", st, e)
 	}
+}
+
+// TestPrintAPI: the register book and a record print come back as PDFs whose
+// text layer holds the entries.
+func TestPrintAPI(t *testing.T) {
+	m := startMain(t, nil)
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	var rec record
+	admin.call("POST", "/api/v1/registers/outgoing/records", map[string]any{"subject": "رسالة إلى وزارة الداخلية", "to": "وزارة الداخلية"}, nil, &rec)
+	admin.call("POST", "/api/v1/registers/outgoing/records", map[string]any{"subject": "رسالة ثانية"}, nil, nil)
+	admin.call("POST", "/api/v1/records/"+rec.ID+"/annul", map[string]string{"reason": "أرسلت خطأ"}, nil, nil)
+	for _, p := range []string{
+		fmt.Sprintf("/api/v1/registers/outgoing/%d/book.pdf", rec.Year),
+		"/api/v1/records/" + rec.ID + "/print.pdf",
+	} {
+		resp, body := admin.raw("GET", p, nil, "", nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
+			t.Fatalf("GET %s: %d %s %q", p, resp.StatusCode, resp.Header.Get("Content-Type"), body[:min(len(body), 100)])
+		}
+		text := pdfText(t, body)
+		if !strings.Contains(text, "وزارة الداخلية") {
+			t.Errorf("%s: the text layer lacks the entry: %q", p, text[:min(len(text), 300)])
+		}
+	}
+	resp, _ := admin.raw("GET", "/api/v1/registers/outgoing/abc/book.pdf", nil, "", nil)
+	if resp.StatusCode != 404 {
+		t.Errorf("book of year abc: %d, want 404", resp.StatusCode)
+	}
+}
+
+// pdfText extracts a PDF's text with poppler's pdftotext, NFKC-normalised
+// (text layers of Arabic PDFs hold presentation forms).
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: run `make test` (it installs poppler-utils)")
+	}
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return norm.NFKC.String(string(out))
 }
