@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -75,7 +74,6 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 		WriteTimeout:                 30 * time.Minute,
 		IdleTimeout:                  2 * time.Minute,
 	})
-	s.app.Use(recover.New())
 	s.routes()
 	return s
 }
@@ -114,6 +112,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Handler() *fiber.App { return s.app }
 
 func (s *Server) routes() {
+	s.middleware()
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 
@@ -146,4 +145,6 @@ func (s *Server) routes() {
 	api.Use(func(c *fiber.Ctx) error {
 		return archive.Errorf(archive.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())
 	})
+
+	s.pageRoutes()
 }
