@@ -107,5 +107,3 @@ type searchResponse struct {
 	*index.Result
 	Indexing bool `json:"indexing,omitempty"`
 }
-
-
