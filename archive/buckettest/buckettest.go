@@ -446,17 +446,24 @@ func testFailedWrite(t *testing.T, b archive.Bucket) {
 	ctx := context.Background()
 	data := content(7, 20<<20)
 	cases := []struct {
-		name string
-		n    int   // bytes delivered before the failure
-		size int64 // size announced
+		name  string
+		n     int   // bytes delivered before the failure
+		size  int64 // size announced
+		short bool  // the source ends early instead of failing
 	}{
-		{"small-stream", 100, -1},
-		{"small-sized", 100, 1000},
-		{"large-stream", 18 << 20, -1},
+		{"small-stream", 100, -1, false},
+		{"small-sized", 100, 1000, false},
+		{"large-stream", 18 << 20, -1, false},
+		{"shorter-than-size", 100, 1000, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			src := func() io.Reader { return &failing{data: data[:tc.n]} }
+			src := func() io.Reader {
+				if tc.short {
+					return stream{bytes.NewReader(data[:tc.n])}
+				}
+				return &failing{data: data[:tc.n]}
+			}
 			key := "failed/" + tc.name
 			if _, err := b.Put(ctx, key, src(), tc.size); err == nil {
 				t.Error("Put from a failing source succeeded")

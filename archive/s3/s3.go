@@ -225,8 +225,8 @@ func (b *Bucket) putConditional(ctx context.Context, op, key string, r io.Reader
 	src := &sourceReader{r: r}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, readOnly{src}, size, opts)
 	if err != nil {
-		if src.err != nil {
-			return archive.ObjectInfo{}, fmt.Errorf("s3: %s %s: reading the content: %w", op, key, src.err)
+		if serr := src.failed(size); serr != nil {
+			return archive.ObjectInfo{}, fmt.Errorf("s3: %s %s: reading the content: %w", op, key, serr)
 		}
 		return archive.ObjectInfo{}, b.mapErr(ctx, op, key, err)
 	}
@@ -261,8 +261,8 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (
 	}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, body, size, opts)
 	if err != nil {
-		if src.err != nil {
-			return archive.ObjectInfo{}, fmt.Errorf("s3: put %s: reading the content: %w", key, src.err)
+		if serr := src.failed(size); body == src && serr != nil {
+			return archive.ObjectInfo{}, fmt.Errorf("s3: put %s: reading the content: %w", key, serr)
 		}
 		return archive.ObjectInfo{}, b.mapErr(ctx, "put", key, err)
 	}
@@ -393,16 +393,32 @@ func uploadInfo(key string, size int64, ui minio.UploadInfo) archive.ObjectInfo 
 type sourceReader struct {
 	r   io.Reader
 	n   int64
+	eof bool
 	err error
 }
 
 func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.n += int64(n)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF:
+		s.eof = true
+	case err != nil:
 		s.err = err
 	}
 	return n, err
+}
+
+// failed reports whether the upload failed because of its source: a read error,
+// or fewer bytes than the announced size.
+func (s *sourceReader) failed(size int64) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.eof && size >= 0 && s.n < size {
+		return fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, s.n, size)
+	}
+	return nil
 }
 
 // readOnly hides Seek and ReadAt from minio-go so it sends the body once.

@@ -267,3 +267,42 @@ func TestServerAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceErrors checks that an upload whose source fails or ends early is
+// reported as such, not as a storage outage the caller would retry.
+func TestSourceErrors(t *testing.T) {
+	ctx := context.Background()
+	b := open(t, shared)
+	errClient := errors.New("the client hung up")
+	tests := []struct {
+		name string
+		src  func() io.Reader
+		size int64
+		want error
+	}{
+		{"failing-stream", func() io.Reader { return io.MultiReader(strings.NewReader("abc"), errReader{errClient}) }, -1, errClient},
+		{"failing-sized", func() io.Reader { return io.MultiReader(strings.NewReader("abc"), errReader{errClient}) }, 10, errClient},
+		{"short", func() io.Reader { return io.MultiReader(strings.NewReader("abc")) }, 10, io.ErrUnexpectedEOF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			writes := map[string]func() error{
+				"Put": func() error { _, err := b.Put(ctx, "src/"+tc.name, tc.src(), tc.size); return err },
+				"Create": func() error {
+					_, err := b.Create(ctx, "src/"+tc.name, tc.src(), tc.size)
+					return err
+				},
+			}
+			for name, write := range writes {
+				err := write()
+				if !errors.Is(err, tc.want) || errors.Is(err, archive.ErrUnavailable) {
+					t.Errorf("%s: err = %v, want %v and not ErrUnavailable", name, err, tc.want)
+				}
+			}
+		})
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
