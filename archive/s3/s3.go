@@ -47,7 +47,7 @@ const (
 
 	// memLimit is how much of a conditional write of unknown length is held in
 	// memory before it spills to a temporary file. Records are a few KB.
-	memLimit = 16 << 20
+	memLimit = 1 << 20
 
 	// maxSinglePut is the largest object one PUT may carry on S3. Conditional
 	// writes must be a single PUT (minio-go drops If-None-Match/If-Match on
@@ -426,16 +426,18 @@ type readOnly struct{ r io.Reader }
 
 func (r readOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
 
-// spool reads r to the end, in memory up to memLimit and in a temporary file
-// beyond, so a conditional write of unknown length learns its length (one PUT
+// spool reads r to the end, in memory up to memLimit (1 MiB) and in a temporary
+// file beyond, so a conditional write of unknown length learns its length (one PUT
 // needs it) without holding a large stream in memory.
 func spool(r io.Reader) (io.Reader, int64, func(), error) {
-	buf := make([]byte, 0, 64<<10)
+	buf := make([]byte, 0, 8<<10)
 	for len(buf) < memLimit {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			// Double explicitly: append grows large slices by only 1.25x,
+			// which would copy a 1 MiB stream many times over.
+			buf = append(make([]byte, 0, min(2*cap(buf), memLimit)), buf...)
 		}
-		n, err := r.Read(buf[len(buf):min(cap(buf), memLimit)])
+		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return bytes.NewReader(buf), int64(len(buf)), func() {}, nil
