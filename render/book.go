@@ -208,6 +208,9 @@ func (b *book) tablePage() {
 		d.textCenter(x-c.width/2, tableTop+h/2+1.4, c.title)
 		x -= c.width
 	}
+	// back to black: fpdf wraps every text in a colour change while fill and
+	// text colours differ, which would add to every page kept in memory
+	d.pdf.SetFillColor(0, 0, 0)
 	b.y = tableTop + h
 }
 
@@ -264,15 +267,19 @@ func (b *book) entry(rec *archive.Record) {
 		b.tablePage()
 	}
 	x := right
-	if annulled {
+	if annulled { // a grey row; the colour is reset before any text
 		d.pdf.SetFillColor(238, 238, 238)
-	}
-	style := "D"
-	if annulled {
-		style = "FD"
+		xx := right
+		for _, c := range bookColumns {
+			d.pdf.Rect(xx-c.width, b.y, c.width, h, "FD")
+			xx -= c.width
+		}
+		d.pdf.SetFillColor(0, 0, 0)
 	}
 	for i, c := range bookColumns {
-		d.pdf.Rect(x-c.width, b.y, c.width, h, style)
+		if !annulled {
+			d.pdf.Rect(x-c.width, b.y, c.width, h, "D")
+		}
 		for k, l := range laid[i].lines {
 			d.setFont(laid[i].styles[k], cellSize)
 			base := b.y + cellPad + float64(k)*lh + lh*0.72

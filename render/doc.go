@@ -50,7 +50,10 @@ type doc struct {
 	eastern bool                // print numbers in Eastern Arabic digits
 	shifts  map[shiftKey]string // offset aliases by font and alignment
 	buf     []rune              // scratch
-	lineBuf []string            // scratch for wrap
+
+	pdfStyle string // the font fpdf was last given
+	pdfSize  float64
+	pdfPage  int
 }
 
 func newDoc(eastern bool, title string) (*doc, error) {
@@ -74,6 +77,7 @@ func newDoc(eastern bool, title string) (*doc, error) {
 		d.cov[i] = c
 	}
 	d.setFont(regular, 10)
+	d.sync()
 	return d, nil
 }
 
@@ -84,12 +88,19 @@ func (d *doc) styleIndex() int {
 	return 0
 }
 
+// setFont chooses the font for measuring and drawing what follows. fpdf is
+// told only when something is drawn (sync), so measuring text in another
+// style writes nothing into the page.
 func (d *doc) setFont(style string, size float64) {
-	if d.style == style && d.size == size && d.pdf.PageNo() > 0 {
-		return
-	}
 	d.style, d.size = style, size
-	d.pdf.SetFont("amiri", style, size)
+}
+
+// sync makes fpdf's current font the one chosen with setFont.
+func (d *doc) sync() {
+	if d.pdfStyle != d.style || d.pdfSize != d.size || d.pdfPage != d.pdf.PageNo() {
+		d.pdf.SetFont("amiri", d.style, d.size)
+		d.pdfStyle, d.pdfSize, d.pdfPage = d.style, d.size, d.pdf.PageNo()
+	}
 }
 
 // runeWidth is the advance of r in the current font, in mm.
@@ -97,6 +108,7 @@ func (d *doc) runeWidth(r rune) float64 {
 	m := d.widths[d.styleIndex()]
 	w, ok := m[r]
 	if !ok {
+		d.sync()
 		w = d.pdf.GetStringWidth(string(r)) / d.size
 		m[r] = w
 	}
@@ -251,6 +263,7 @@ func (d *doc) drawRight(x, y float64, v string) {
 // right-aligned text, 0.5 for centred), through a translation whose value is
 // itself an alias filled in by finish.
 func (d *doc) drawAt(x, y float64, v string, shift float64) {
+	d.sync()
 	if !strings.Contains(v, countAlias) {
 		d.drawMarked(x, y, v)
 		return

@@ -282,6 +282,7 @@ func (p *printer) stamp() {
 	d.pdf.SetTextColor(180, 0, 0)
 	d.pdf.SetLineWidth(1.2)
 	d.setFont(bold, 90)
+	d.sync()
 	v := d.line("ملغى")
 	w := d.strWidth(v)
 	d.pdf.RoundedRect(pageW/2-w/2-8, pageH/2-25, w+16, 38, 4, "1234", "D")
