@@ -6,6 +6,8 @@
 //	func TestBucket(t *testing.T) {
 //		buckettest.Test(t, func(t *testing.T) archive.Bucket { ... a fresh, empty bucket ... })
 //	}
+//
+// TestShared runs the races across two Bucket values on the same storage.
 package buckettest
 
 import (
@@ -36,9 +38,9 @@ func Test(t *testing.T, newBucket func(t *testing.T) archive.Bucket) {
 		{"RoundTrip", testRoundTrip},
 		{"PutOverwrites", testPutOverwrites},
 		{"CreateExisting", testCreateExisting},
-		{"CreateRace", testCreateRace},
+		{"CreateRace", func(t *testing.T, b archive.Bucket) { testCreateRace(t, b, b) }},
 		{"Replace", testReplace},
-		{"ReplaceRace", testReplaceRace},
+		{"ReplaceRace", func(t *testing.T, b archive.Bucket) { testReplaceRace(t, b, b) }},
 		{"ETagChanges", testETagChanges},
 		{"ETagSameSize", testETagSameSize},
 		{"InvalidKeys", testInvalidKeys},
@@ -52,6 +54,48 @@ func Test(t *testing.T, newBucket func(t *testing.T) archive.Bucket) {
 			tc.fn(t, newBucket(t))
 		})
 	}
+}
+
+// TestShared runs the races of the suite across two Bucket values opened
+// independently on the same storage, as two Sijill processes sharing it would:
+// exactly one of 32 Creates of a key wins, exactly one of 16 Replaces of a
+// version, and what one writes the other reads. newPair returns the two
+// Buckets over one fresh, empty storage.
+func TestShared(t *testing.T, newPair func(t *testing.T) (archive.Bucket, archive.Bucket)) {
+	t.Run("CreateRace", func(t *testing.T) {
+		a, b := newPair(t)
+		testCreateRace(t, a, b)
+	})
+	t.Run("ReplaceRace", func(t *testing.T) {
+		a, b := newPair(t)
+		testReplaceRace(t, a, b)
+	})
+	t.Run("Visible", func(t *testing.T) {
+		a, b := newPair(t)
+		ctx := context.Background()
+		info, err := a.Create(ctx, "records/incoming/2026/000001.json", strings.NewReader("one"), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ginfo := read(t, b, "records/incoming/2026/000001.json")
+		mustEqual(t, "read through the other Bucket", got, []byte("one"))
+		if ginfo.ETag != info.ETag {
+			t.Errorf("ETag through the other Bucket %q, writer got %q", ginfo.ETag, info.ETag)
+		}
+		if _, err := b.Replace(ctx, "records/incoming/2026/000001.json", info.ETag, strings.NewReader("uno"), 3); err != nil {
+			t.Fatalf("Replace through the other Bucket with the writer's ETag: %v", err)
+		}
+		if _, err := a.Replace(ctx, "records/incoming/2026/000001.json", info.ETag, strings.NewReader("eins"), 4); !errors.Is(err, archive.ErrPrecondition) {
+			t.Errorf("Replace with an ETag the other Bucket made stale: err = %v, want ErrPrecondition", err)
+		}
+		var keys []string
+		if err := b.List(ctx, "records/", func(oi archive.ObjectInfo) error { keys = append(keys, oi.Key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(keys, []string{"records/incoming/2026/000001.json"}) {
+			t.Errorf("List through the other Bucket: %q", keys)
+		}
+	})
 }
 
 // content returns n deterministic pseudo-random bytes, different per seed.
@@ -235,7 +279,8 @@ func testCreateExisting(t *testing.T, b archive.Bucket) {
 	}
 }
 
-func testCreateRace(t *testing.T, b archive.Bucket) {
+// testCreateRace has writers alternate between the Buckets in bs.
+func testCreateRace(t *testing.T, bs ...archive.Bucket) {
 	const writers = 32
 	ctx := context.Background()
 	key := "records/decisions/2026/000001.json"
@@ -251,7 +296,7 @@ func testCreateRace(t *testing.T, b archive.Bucket) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = b.Create(ctx, key, bytes.NewReader(bodies[i]), int64(len(bodies[i])))
+			_, errs[i] = bs[i%len(bs)].Create(ctx, key, bytes.NewReader(bodies[i]), int64(len(bodies[i])))
 		}()
 	}
 	close(start)
@@ -271,7 +316,7 @@ func testCreateRace(t *testing.T, b archive.Bucket) {
 	if winner < 0 {
 		t.Fatalf("no writer created %s", key)
 	}
-	got, _ := read(t, b, key)
+	got, _ := read(t, bs[len(bs)-1], key)
 	mustEqual(t, "stored content", got, bodies[winner])
 }
 
@@ -326,11 +371,12 @@ func testReplace(t *testing.T, b archive.Bucket) {
 	}
 }
 
-func testReplaceRace(t *testing.T, b archive.Bucket) {
+// testReplaceRace has writers alternate between the Buckets in bs.
+func testReplaceRace(t *testing.T, bs ...archive.Bucket) {
 	const writers = 16
 	ctx := context.Background()
 	key := "records/incoming/2026/000009.json"
-	base := put(t, b, key, []byte("base"))
+	base := put(t, bs[0], key, []byte("base"))
 	var (
 		wg    sync.WaitGroup
 		start = make(chan struct{})
@@ -342,7 +388,7 @@ func testReplaceRace(t *testing.T, b archive.Bucket) {
 			defer wg.Done()
 			<-start
 			body := fmt.Sprintf("writer %d", i)
-			_, errs[i] = b.Replace(ctx, key, base.ETag, strings.NewReader(body), int64(len(body)))
+			_, errs[i] = bs[i%len(bs)].Replace(ctx, key, base.ETag, strings.NewReader(body), int64(len(body)))
 		}()
 	}
 	close(start)
@@ -362,7 +408,7 @@ func testReplaceRace(t *testing.T, b archive.Bucket) {
 	if winner < 0 {
 		t.Fatal("no writer replaced the object")
 	}
-	got, _ := read(t, b, key)
+	got, _ := read(t, bs[len(bs)-1], key)
 	mustEqual(t, "stored content", got, []byte(fmt.Sprintf("writer %d", winner)))
 }
 

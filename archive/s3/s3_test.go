@@ -306,3 +306,20 @@ func TestSourceErrors(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestShared races two independently opened Buckets (two connection pools, as
+// two processes) on one MinIO bucket.
+func TestShared(t *testing.T) {
+	buckettest.TestShared(t, func(t *testing.T) (archive.Bucket, archive.Bucket) {
+		cfg := shared.Config(s3test.BucketName())
+		a, err := s3.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s3.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
