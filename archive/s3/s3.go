@@ -249,9 +249,10 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (
 	}
 	opts := minio.PutObjectOptions{
 		PartSize: partSize,
-		// A stream of unknown length is read into putThreads part buffers
-		// and uploaded in parallel: memory is putThreads*partSize whatever
-		// the size, and the network is not idle while the next part is read.
+		// Content above one part is read into putThreads part buffers and
+		// uploaded in parallel: memory is putThreads*partSize (32 MiB)
+		// whatever the size, and the network is not idle while the next
+		// part is read.
 		ConcurrentStreamParts: true,
 		NumThreads:            putThreads,
 		// The payload is protected by a CRC32C trailer (TrailingHeaders)
