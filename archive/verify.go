@@ -1,0 +1,480 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ActionVerify is the audit action of a fixity check, so the trail shows that
+// (and when, and with what result) the archive was checked.
+const ActionVerify = "archive.verify"
+
+// Kinds of problem Verify reports. Each names what an operator has to look at.
+const (
+	// ProblemBlobMissing: a record names a file whose bytes are not stored.
+	ProblemBlobMissing = "blob_missing"
+	// ProblemBlobAltered: a stored file's bytes no longer hash to its name.
+	ProblemBlobAltered = "blob_altered"
+	// ProblemUnreadable: an object cannot be read or decoded.
+	ProblemUnreadable = "unreadable"
+	// ProblemEntryAltered: a record's registered entry no longer hashes to its
+	// chain hash: what was registered has been changed.
+	ProblemEntryAltered = "entry_altered"
+	// ProblemEntryMissing: a number of a register's year has no record.
+	ProblemEntryMissing = "entry_missing"
+	// ProblemChainBroken: an entry's prev link is not the hash of the entry
+	// before it: entries were re-ordered, replaced or re-hashed.
+	ProblemChainBroken = "chain_broken"
+	// ProblemMisplaced: a record object holds another entry than its key says
+	// (swapped or renumbered records).
+	ProblemMisplaced = "entry_misplaced"
+	// ProblemHistoryAltered: an earlier version's registered entry differs from
+	// the current one's, or a version is missing from the history.
+	ProblemHistoryAltered = "history_altered"
+	// ProblemUnaudited: a stored record version matches no audit event: it was
+	// written behind the server's back (or its audit event was lost in a crash).
+	ProblemUnaudited = "version_unaudited"
+)
+
+// Problem is one finding of Verify.
+type Problem struct {
+	Kind string `json:"kind"`
+	// Key is the bucket key of the object concerned.
+	Key string `json:"key"`
+	// Record is the record ID concerned, when there is one.
+	Record string `json:"record,omitempty"`
+	Detail string `json:"detail"`
+}
+
+func (p Problem) String() string {
+	who := p.Key
+	if p.Record != "" {
+		who = p.Record + " (" + p.Key + ")"
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Kind, who, p.Detail)
+}
+
+// BookSummary is what Verify found for one register and year: the digest that
+// the printed book's closing certificate carries, and the chain's head.
+type BookSummary struct {
+	Register Register `json:"register"`
+	Year     int      `json:"year"`
+	Entries  int      `json:"entries"`
+	// Head is the chain hash of the last entry.
+	Head string `json:"head"`
+	// Digest is the BookDigest over the entries in number order.
+	Digest string `json:"digest"`
+}
+
+// VerifyReport is the result of a fixity check of the whole archive.
+type VerifyReport struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Records  int       `json:"records"`
+	Versions int       `json:"versions"` // earlier versions under history/
+	Blobs    int       `json:"blobs"`
+	Bytes    int64     `json:"bytes"` // blob bytes re-hashed
+	// Unreferenced counts stored files no record names (an upload whose
+	// record was never created): harmless, reported for the operator.
+	Unreferenced int           `json:"unreferenced"`
+	Books        []BookSummary `json:"books"`
+	Problems     []Problem     `json:"problems"`
+}
+
+// OK reports whether the archive passed: no problem at all.
+func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+// VerifyProgress is told how many objects have been checked out of how many.
+type VerifyProgress func(done, total int)
+
+// verifier holds the state of one Verify run.
+type verifier struct {
+	s        *Store
+	rep      *VerifyReport
+	progress VerifyProgress
+	done     int
+	total    int
+	// audited maps a record ID to the SHA-256 of every version of it the audit
+	// trail vouches for (Before and After of its events).
+	audited map[string]map[string]bool
+	// referenced holds every blob named by a record version.
+	referenced map[string]string // sha256 -> first record naming it
+}
+
+func (v *verifier) add(kind, key, record, detail string) {
+	v.rep.Problems = append(v.rep.Problems, Problem{Kind: kind, Key: key, Record: record, Detail: detail})
+}
+
+func (v *verifier) step() {
+	v.done++
+	if v.progress != nil {
+		v.progress(v.done, v.total)
+	}
+}
+
+// Verify checks the fixity of the whole archive: it re-hashes every stored file
+// (its SHA-256 must be its name), every record's registered entry (it must hash
+// to the record's chain hash), follows each register and year's chain (numbers
+// 1..n without gaps, each prev link the hash of the entry before), compares
+// every kept earlier version's registered entry with the current one, and
+// checks that every stored record version is vouched for by the audit trail.
+// Problems are reported, not returned as errors: the error is only for a
+// storage that cannot be read at all (or a cancelled ctx).
+//
+// Every run is recorded in the audit trail under ActionVerify with actor.
+// progress may be nil.
+func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgress) (*VerifyReport, error) {
+	v := &verifier{s: s, rep: &VerifyReport{Started: s.now().UTC(), Books: []BookSummary{}, Problems: []Problem{}},
+		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}}
+	keys := map[string][]ObjectInfo{}
+	for _, prefix := range []string{"records/", "history/", "blobs/", "audit/", "counters/"} {
+		err := s.bucket.List(ctx, prefix, func(o ObjectInfo) error {
+			keys[prefix] = append(keys[prefix], o)
+			return nil
+		})
+		if err != nil {
+			return nil, storageErr("verify: list "+prefix, err)
+		}
+	}
+	v.total = len(keys["records/"]) + len(keys["history/"]) + len(keys["blobs/"]) + len(keys["audit/"])
+
+	if err := v.readAudit(ctx, keys["audit/"]); err != nil {
+		return nil, err
+	}
+	history := groupHistory(keys["history/"])
+	if err := v.chains(ctx, keys["records/"], history, keys["counters/"]); err != nil {
+		return nil, err
+	}
+	if err := v.blobs(ctx, keys["blobs/"]); err != nil {
+		return nil, err
+	}
+	v.rep.Finished = s.now().UTC()
+	sort.SliceStable(v.rep.Problems, func(i, j int) bool { return v.rep.Problems[i].Key < v.rep.Problems[j].Key })
+
+	detail := fmt.Sprintf("ok=%v problems=%d records=%d versions=%d blobs=%d", v.rep.OK(), len(v.rep.Problems),
+		v.rep.Records, v.rep.Versions, v.rep.Blobs)
+	if err := s.Audit(ctx, Event{Actor: actor, Action: ActionVerify, Detail: detail}); err != nil {
+		s.log.Error("audit event lost", "action", ActionVerify, "err", err)
+	}
+	return v.rep, nil
+}
+
+// readRaw returns the bytes of the object at key (at most 16 MiB, as readJSON).
+func (s *Store) readRaw(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := s.bucket.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, 16<<20))
+}
+
+// fatal tells a storage failure that stops the run from a problem with one
+// object, which is reported and passed over.
+func fatal(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, ErrUnavailable)
+}
+
+func (v *verifier) readAudit(ctx context.Context, objs []ObjectInfo) error {
+	for _, o := range objs {
+		v.step()
+		b, err := v.s.readRaw(ctx, o.Key)
+		if err != nil {
+			if fatal(ctx, err) {
+				return storageErr("verify: read audit", err)
+			}
+			v.add(ProblemUnreadable, o.Key, "", err.Error())
+			continue
+		}
+		var ev Event
+		if err := json.Unmarshal(b, &ev); err != nil {
+			v.add(ProblemUnreadable, o.Key, "", "not an audit event: "+err.Error())
+			continue
+		}
+		if ev.Target == "" || !strings.HasPrefix(ev.Action, "record.") {
+			continue
+		}
+		m := v.audited[ev.Target]
+		if m == nil {
+			m = map[string]bool{}
+			v.audited[ev.Target] = m
+		}
+		for _, h := range []string{ev.Before, ev.After} {
+			if h != "" {
+				m[h] = true
+			}
+		}
+		if ev.Action == ActionCreate {
+			m["created"] = true
+		}
+	}
+	return nil
+}
+
+// groupHistory maps "register/year/number" to the keys of its kept versions.
+func groupHistory(objs []ObjectInfo) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range objs {
+		parts := strings.Split(o.Key, "/")
+		if len(parts) != 5 {
+			continue
+		}
+		k := parts[1] + "/" + parts[2] + "/" + parts[3]
+		out[k] = append(out[k], o.Key)
+	}
+	return out
+}
+
+// chainKey is register/year of a record key records/{reg}/{year}/{n}.json.
+func chainKey(key string) (Register, int, int, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 4 || parts[0] != "records" {
+		return "", 0, 0, false
+	}
+	year, err := strconv.Atoi(parts[2])
+	n, ok := recordNumber(key)
+	if err != nil || !ok {
+		return "", 0, 0, false
+	}
+	return Register(parts[1]), year, n, true
+}
+
+func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[string][]string, counters []ObjectInfo) error {
+	// Keys arrive in ascending order, and numbers are zero-padded: each
+	// register/year's entries come together, in number order.
+	type chainState struct {
+		reg    Register
+		year   int
+		last   int    // last number seen
+		head   string // chain hash of the last number seen
+		digest *BookDigest
+	}
+	var cur *chainState
+	seen := map[string]bool{} // record IDs present
+	finish := func() {
+		if cur != nil {
+			v.rep.Books = append(v.rep.Books, BookSummary{Register: cur.reg, Year: cur.year, Entries: cur.digest.Count(),
+				Head: cur.head, Digest: cur.digest.Sum()})
+		}
+	}
+	for _, o := range objs {
+		reg, year, n, ok := chainKey(o.Key)
+		if !ok {
+			continue
+		}
+		v.step()
+		if cur == nil || cur.reg != reg || cur.year != year {
+			finish()
+			cur = &chainState{reg: reg, year: year, digest: NewBookDigest()}
+		}
+		id := RecordID(reg, year, n)
+		seen[id] = true
+		v.rep.Records++
+		if n > cur.last+1 {
+			v.add(ProblemEntryMissing, recordKey(reg, year, cur.last+1), RecordID(reg, year, cur.last+1),
+				fmt.Sprintf("entries %d to %d of %s %d are missing", cur.last+1, n-1, reg, year))
+			cur.head = "" // the link across the gap cannot be checked
+		}
+		b, err := v.s.readRaw(ctx, o.Key)
+		if err != nil {
+			if fatal(ctx, err) {
+				return storageErr("verify: read record", err)
+			}
+			v.add(ProblemUnreadable, o.Key, id, err.Error())
+			cur.last, cur.head = n, ""
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			v.add(ProblemUnreadable, o.Key, id, "not a record: "+err.Error())
+			cur.last, cur.head = n, ""
+			continue
+		}
+		if rec.Register != reg || rec.Year != year || rec.Number != n || rec.ID != id {
+			v.add(ProblemMisplaced, o.Key, id, fmt.Sprintf("the object holds entry %s (number %d of %s %d)", rec.ID, rec.Number, rec.Register, rec.Year))
+		}
+		if got := rec.Entry().Hash(); got != rec.Chain.Hash {
+			v.add(ProblemEntryAltered, o.Key, id, fmt.Sprintf("the registered entry hashes to %s, its chain says %s", short(got), short(rec.Chain.Hash)))
+		}
+		switch {
+		case n == 1 && rec.Chain.Prev != "":
+			v.add(ProblemChainBroken, o.Key, id, "the first entry of the year links to a previous one")
+		case n > 1 && cur.last == n-1 && cur.head != "" && rec.Chain.Prev != cur.head:
+			v.add(ProblemChainBroken, o.Key, id, fmt.Sprintf("prev is %s but entry %d hashes to %s: entries were re-ordered, replaced or re-hashed",
+				short(rec.Chain.Prev), n-1, short(cur.head)))
+		}
+		v.checkAudited(o.Key, id, b, rec.Version)
+		v.noteFiles(&rec)
+		hk := fmt.Sprintf("%s/%d/%06d", reg, year, n)
+		v.checkHistory(ctx, &rec, history[hk])
+		delete(history, hk)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cur.digest.Add(&rec)
+		cur.last, cur.head = n, rec.Chain.Hash
+	}
+	finish()
+	for _, ks := range history {
+		for range ks {
+			v.step() // versions of a missing record: the missing entry is reported below
+		}
+	}
+
+	// A removed last entry leaves no gap: the numbering hint and the audit
+	// trail's creates still name it.
+	for _, o := range counters {
+		parts := strings.Split(strings.TrimSuffix(o.Key, ".json"), "/")
+		if len(parts) != 3 {
+			continue
+		}
+		reg, year := Register(parts[1]), 0
+		year, _ = strconv.Atoi(parts[2])
+		var h hint
+		if _, err := v.s.readJSON(ctx, o.Key, &h); err != nil {
+			continue // a hint is only a hint
+		}
+		for n := h.Last; n >= 1 && !seen[RecordID(reg, year, n)]; n-- {
+			seen[RecordID(reg, year, n)] = true // report once
+			v.add(ProblemEntryMissing, recordKey(reg, year, n), RecordID(reg, year, n),
+				fmt.Sprintf("the numbering reached %d but entry %d of %s %d is missing", h.Last, n, reg, year))
+		}
+	}
+	var created []string
+	for id, m := range v.audited {
+		if m["created"] && !seen[id] {
+			created = append(created, id)
+		}
+	}
+	sort.Strings(created)
+	for _, id := range created {
+		reg, year, n, err := ParseRecordID(id)
+		if err != nil {
+			continue
+		}
+		v.add(ProblemEntryMissing, recordKey(reg, year, n), id, "the audit trail records its registration but the record is missing")
+	}
+	return nil
+}
+
+// checkAudited reports a stored version the audit trail does not vouch for.
+func (v *verifier) checkAudited(key, id string, b []byte, version int) {
+	if !v.audited[id][sha256Hex(b)] {
+		v.add(ProblemUnaudited, key, id, fmt.Sprintf("version %d matches no audit event: it was written behind the server's back (or its audit event was lost)", version))
+	}
+}
+
+func (v *verifier) noteFiles(rec *Record) {
+	for _, a := range rec.Attachments {
+		if _, ok := v.referenced[a.SHA256]; !ok {
+			v.referenced[a.SHA256] = rec.ID
+		}
+	}
+}
+
+// checkHistory compares the kept earlier versions of rec with it: the same
+// registered entry and chain, versions 1..Version-1 all present.
+func (v *verifier) checkHistory(ctx context.Context, rec *Record, keys []string) {
+	have := map[int]bool{}
+	for _, k := range keys {
+		v.step()
+		v.rep.Versions++
+		b, err := v.s.readRaw(ctx, k)
+		if err != nil {
+			v.add(ProblemUnreadable, k, rec.ID, err.Error())
+			continue
+		}
+		var old Record
+		if err := json.Unmarshal(b, &old); err != nil {
+			v.add(ProblemUnreadable, k, rec.ID, "not a record version: "+err.Error())
+			continue
+		}
+		have[old.Version] = true
+		if want := historyKey(rec.Register, rec.Year, rec.Number, old.Version); want != k || old.ID != rec.ID {
+			v.add(ProblemHistoryAltered, k, rec.ID, fmt.Sprintf("the object holds version %d of %s", old.Version, old.ID))
+		}
+		if old.Chain != rec.Chain || old.Entry().Hash() != rec.Chain.Hash {
+			v.add(ProblemHistoryAltered, k, rec.ID, fmt.Sprintf("version %d's registered entry differs from the current one", old.Version))
+		}
+		v.checkAudited(k, rec.ID, b, old.Version)
+		v.noteFiles(&old)
+	}
+	for ver := 1; ver < rec.Version; ver++ {
+		if !have[ver] {
+			k := historyKey(rec.Register, rec.Year, rec.Number, ver)
+			v.add(ProblemHistoryAltered, k, rec.ID, fmt.Sprintf("version %d is missing from the history", ver))
+		}
+	}
+}
+
+func (v *verifier) blobs(ctx context.Context, objs []ObjectInfo) error {
+	stored := map[string]bool{}
+	for _, o := range objs {
+		v.step()
+		sum := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
+		if !ValidSHA256(sum) || o.Key != blobKey(sum) {
+			continue // not a blob (a stray object); nothing names it
+		}
+		stored[sum] = true
+		v.rep.Blobs++
+		got, n, err := v.hashBlob(ctx, o.Key)
+		if err != nil {
+			if fatal(ctx, err) {
+				return storageErr("verify: read blob", err)
+			}
+			v.add(ProblemUnreadable, o.Key, v.referenced[sum], err.Error())
+			continue
+		}
+		v.rep.Bytes += n
+		if got != sum {
+			v.add(ProblemBlobAltered, o.Key, v.referenced[sum], fmt.Sprintf("the file's bytes hash to %s, not its name", short(got)))
+		}
+		if _, ok := v.referenced[sum]; !ok {
+			v.rep.Unreferenced++
+		}
+	}
+	var missing []string
+	for sum := range v.referenced {
+		if !stored[sum] {
+			missing = append(missing, sum)
+		}
+	}
+	sort.Strings(missing)
+	for _, sum := range missing {
+		v.add(ProblemBlobMissing, blobKey(sum), v.referenced[sum], "a record names this file but its bytes are not stored")
+	}
+	return nil
+}
+
+func (v *verifier) hashBlob(ctx context.Context, key string) (string, int64, error) {
+	rc, _, err := v.s.bucket.Get(ctx, key)
+	if err != nil {
+		return "", 0, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	if h == "" {
+		return `""`
+	}
+	return h
+}
