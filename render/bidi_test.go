@@ -150,6 +150,18 @@ func TestFriBidi(t *testing.T) {
 	}
 }
 
+func TestCanonical(t *testing.T) {
+	var s shaper
+	for _, tc := range []struct{ in, same string }{
+		{"\u0627\u0644\u0627\u0654\u0639\u0636\u0627\u0621", "الأعضاء"}, // combining hamza
+		{"\uFE8D\uFEF7\uFECB\uFEC0\uFE8E\uFE80", "الأعضاء"},             // pasted presentation forms
+	} {
+		if got, want := s.line(tc.in), s.line(tc.same); got != want {
+			t.Errorf("%q prints as %q, want %q as for %q", tc.in, got, want, tc.same)
+		}
+	}
+}
+
 // TestShape checks joining decisions a reader sees at once.
 func TestShape(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{

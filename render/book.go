@@ -356,8 +356,10 @@ func (b *book) attachmentsCell(rec *archive.Record) []part {
 			p = append(p, part{regular, a.Name})
 		}
 		return p
-	default:
+	case n <= 10:
 		return []part{{regular, fmt.Sprintf("%s مرفقات", b.d.num(n))}}
+	default: // Arabic counts from eleven on take the singular
+		return []part{{regular, fmt.Sprintf("%s مرفقًا", b.d.num(n))}}
 	}
 }
 
@@ -425,7 +427,7 @@ func (b *book) opening() {
 	}
 	text := fmt.Sprintf("يُفتتح هذا السجل، «%s»، %s %s خلال سنة %s.", b.opt.Register.Title(), registerPurpose(b.opt.Register), org, d.num(b.opt.Year))
 	y = d.paragraph(y, text, 13, regular, bodyW-10)
-	y = d.paragraph(y+3, fmt.Sprintf("ويتكون هذا السجل من %s صفحة مرقمة بالتسلسل، أولاها هذه الصفحة وآخرها محضر الاختتام.", countAlias), 13, regular, bodyW-10)
+	y = d.paragraph(y+3, fmt.Sprintf("وصفحاته مرقمة بالتسلسل، وعددها %s، أولاها هذه الصفحة وآخرها محضر الاختتام.", countAlias), 13, regular, bodyW-10)
 	y = d.paragraph(y+3, "تُقيَّد فيه الوثائق بأرقام متسلسلة لا تتكرر ولا تُترك، ولا يُمحى منه قيد؛ والقيد الخاطئ يُلغى ويبقى في موضعه مؤشَّرًا عليه بعبارة «ملغى» مع سبب الإلغاء.", 13, regular, bodyW-10)
 	y = d.paragraph(y+3, "حُرِّر بتاريخ "+b.dayText(b.now)+".", 13, regular, bodyW-10)
 	signatures(d, y+20)

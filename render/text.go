@@ -3,6 +3,8 @@ package render
 import (
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/go-text/typesetting/bidi"
 )
 
@@ -22,6 +24,7 @@ type shaper struct {
 // prepare shapes one paragraph (no line break inside) and resolves its bidi
 // levels; the result stays valid until the next call.
 func (s *shaper) prepare(text string) ([]rune, []bidi.Level) {
+	text = canonical(text)
 	s.runes = s.runes[:0]
 	for _, r := range text {
 		s.runes = append(s.runes, r)
@@ -36,6 +39,38 @@ func (s *shaper) line(text string) string {
 	shaped, levels := s.prepare(text)
 	s.out = visual(s.out[:0], shaped, levels, rtl)
 	return string(s.out)
+}
+
+// canonical composes text (alef + combining hamza is alef-with-hamza, which
+// can form a lam-alef ligature) and turns presentation forms pasted from other
+// documents back into letters, so they are shaped for their new neighbours.
+func canonical(s string) string {
+	presentation := false
+	for _, r := range s {
+		if isPresentationForm(r) {
+			presentation = true
+			break
+		}
+	}
+	if presentation {
+		var b strings.Builder
+		for _, r := range s {
+			if isPresentationForm(r) {
+				b.WriteString(norm.NFKC.String(string(r)))
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		s = b.String()
+	}
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
+
+func isPresentationForm(r rune) bool {
+	return (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFF && r != 0xFEFF)
 }
 
 // clean turns characters that would break a printed line into spaces: tabs and
