@@ -61,11 +61,8 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := newServer(bin, t.TempDir())
+	s, err := startNew(bin, t.TempDir())
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -100,10 +97,7 @@ func StartMain() (*Server, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("s3test: data directory: %w", err)
 	}
-	s, err := newServer(bin, dir)
-	if err == nil {
-		err = s.Start()
-	}
+	s, err := startNew(bin, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err
@@ -152,6 +146,25 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// startNew starts a server on a fresh port, trying another port if the first
+// is taken between choosing it and MinIO binding it (tests of several packages
+// start servers at the same time).
+func startNew(bin, dir string) (*Server, error) {
+	var err error
+	for i := range 3 {
+		var s *Server
+		// A fresh data directory each time: a failed attempt may have
+		// initialised one with its own credentials.
+		if s, err = newServer(bin, filepath.Join(dir, fmt.Sprintf("data%d", i))); err != nil {
+			return nil, err
+		}
+		if err = s.Start(); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
 }
 
 func newServer(bin, dir string) (*Server, error) {
@@ -249,7 +262,13 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				select {
+				case <-exited:
+					// Another server answered on the port ours failed to bind.
+					return errors.New("the server exited during startup")
+				default:
+					return nil
+				}
 			}
 		}
 		select {
