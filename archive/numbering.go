@@ -112,7 +112,12 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 		r.Chain.Hash = r.Entry().Hash()
 		_, err = s.createJSON(ctx, recordKey(reg, year, n), r)
 		if errors.Is(err, fs.ErrExist) {
-			n++ // another process took n: it exists, so n+1 is the next candidate
+			// Another process took n: it exists, so n+1 is the next candidate,
+			// unless the hint says the register has gone further still.
+			n++
+			if last, err := s.storedLast(ctx, reg, year); err == nil && last >= n {
+				n = last + 1
+			}
 			continue
 		}
 		if err != nil {
@@ -145,6 +150,18 @@ func (s *Store) lastNumber(ctx context.Context, reg Register, year int) (int, er
 	s.mu.Lock()
 	mine := s.last[fmt.Sprintf("%s/%d", reg, year)].number
 	s.mu.Unlock()
+	if mine > 0 {
+		// This process created mine, so it exists; if another process has
+		// gone further, the create of mine+1 is refused and Create jumps ahead.
+		return mine, nil
+	}
+	return s.storedLast(ctx, reg, year)
+}
+
+// storedLast is the last number the bucket knows of: the hint, or a listing
+// when there is no hint.
+func (s *Store) storedLast(ctx context.Context, reg Register, year int) (int, error) {
+	mine := 0
 	var h hint
 	_, err := s.readJSON(ctx, hintKey(reg, year), &h)
 	switch {
