@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"sort"
-	"strings"
 )
 
 // UserTokens lists the live tokens of username, newest first, so a user can
@@ -86,4 +85,4 @@ func (s *Store) RevokeUserTokens(ctx context.Context, username, keep string) (in
 }
 
 // TokenID is the ID of the token whose secret is secret, as UserTokens shows it.
-func TokenID(secret string) string { return sha256Hex([]byte(strings.TrimSpace(secret))) }
+func TokenID(secret string) string { return sha256Hex([]byte(secret)) }

@@ -75,11 +75,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	u, err := s.store.Authenticate(ctx, req.Username, req.Password)
+	u, err := s.checkLogin(c, req.Username, req.Password)
 	if err != nil {
-		if archive.ErrorCode(err) == archive.EUNAUTHORIZED {
-			_ = s.store.Audit(ctx, archive.Event{Actor: strings.ToLower(req.Username), Action: archive.ActionLoginFailed, Remote: c.IP()})
-		}
 		return err
 	}
 	secret, tok, err := s.store.IssueToken(ctx, u.Username, s.cfg.TokenTTL)

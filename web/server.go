@@ -39,6 +39,8 @@ type Server struct {
 	index Index
 
 	indexStatus indexState
+	throttle    *loginThrottle // failed logins per username and address
+	fixity      fixityState    // the last scheduled verification, for /healthz
 }
 
 // SetIndex attaches the search index; records are indexed before a write call
@@ -59,7 +61,7 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: store, log: logger}
+	s := &Server{cfg: cfg, store: store, log: logger, throttle: newLoginThrottle(nil)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sijill",
 		DisableStartupMessage: true,
@@ -121,6 +123,10 @@ func (s *Server) routes() {
 	api.Use(s.authenticate)
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", s.me)
+	api.Post("/auth/password", s.changePassword)
+	api.Get("/auth/tokens", s.listTokens)
+	api.Delete("/auth/tokens", s.revokeAllTokens)
+	api.Delete("/auth/tokens/:id", s.revokeToken)
 
 	api.Get("/registers", s.require(archive.PermRead), s.listRegisters)
 	api.Get("/registers/:register/records", s.require(archive.PermRead), s.listRecords)
@@ -141,6 +147,8 @@ func (s *Server) routes() {
 	api.Post("/users", s.require(archive.PermUsers), s.createUser)
 	api.Patch("/users/:username", s.require(archive.PermUsers), s.updateUser)
 	api.Get("/audit", s.require(archive.PermAudit), s.listAudit)
+	api.Get("/verify", s.require(archive.PermAudit), s.lastVerify)
+	api.Post("/verify", s.require(archive.PermAudit), s.runVerify)
 
 	api.Use(func(c *fiber.Ctx) error {
 		return archive.Errorf(archive.ENOTFOUND, "no such endpoint: %s %s", c.Method(), c.Path())

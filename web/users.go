@@ -59,6 +59,13 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if (req.Disabled != nil && *req.Disabled) || req.Password != nil {
+		// A disabled account or a reset password ends every session of the
+		// account (a disabled user's tokens are refused anyway; this removes them).
+		if _, err := s.store.RevokeUserTokens(c.UserContext(), u.Username, ""); err != nil {
+			return err
+		}
+	}
 	return c.JSON(viewUser(u))
 }
 
