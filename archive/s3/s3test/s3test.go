@@ -284,7 +284,13 @@ func waitReady(addr string, exited <-chan struct{}) error {
 
 // Stop stops the server (SIGTERM, then SIGKILL after a grace period), keeping its
 // data for a later Start. Stopping a stopped server does nothing.
-func (s *Server) Stop() error {
+func (s *Server) Stop() error { return s.stop(syscall.SIGTERM) }
+
+// Kill kills the server with SIGKILL, as a crash would, keeping its data for a
+// later Start. Killing a stopped server does nothing.
+func (s *Server) Kill() error { return s.stop(syscall.SIGKILL) }
+
+func (s *Server) stop(sig syscall.Signal) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
@@ -292,7 +298,7 @@ func (s *Server) Stop() error {
 	}
 	cmd, done := s.cmd, s.done
 	s.cmd, s.done = nil, nil
-	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(sig)
 	select {
 	case <-done:
 	case <-time.After(stopTimeout):
