@@ -117,6 +117,7 @@ func Book(ctx context.Context, w io.Writer, opt BookOptions, records iter.Seq2[*
 		b.d.setFont(regular, 12)
 		b.d.textCenter(pageW/2, b.y+12, "لم يُقيَّد في هذا السجل أي قيد لهذه السنة.")
 	}
+	b.closeTable()
 	st.digest = digest.Sum()
 	b.closing(st)
 	return b.d.finish(w)
@@ -133,7 +134,9 @@ type book struct {
 	d    *doc
 	logo string
 	y    float64 // top of the next table row
-	now  time.Time
+	// inTable: the current page holds a table whose column rules are not drawn yet
+	inTable bool
+	now     time.Time
 }
 
 func newBook(opt BookOptions) (*book, error) {
@@ -197,6 +200,7 @@ func footer(d *doc, last bool) {
 
 // tablePage starts a page of the register table with its column headings.
 func (b *book) tablePage() {
+	b.closeTable()
 	b.newPage()
 	d := b.d
 	d.setFont(bold, 10)
@@ -212,6 +216,21 @@ func (b *book) tablePage() {
 	// text colours differ, which would add to every page kept in memory
 	d.pdf.SetFillColor(0, 0, 0)
 	b.y = tableTop + h
+	b.inTable = true
+}
+
+// closeTable draws the vertical rules of the page's table down to its last row.
+func (b *book) closeTable() {
+	if !b.inTable {
+		return
+	}
+	x := right
+	for _, c := range bookColumns {
+		b.d.pdf.Line(x, tableTop, x, b.y)
+		x -= c.width
+	}
+	b.d.pdf.Line(x, tableTop, x, b.y)
+	b.inTable = false
 }
 
 // part is a run of a cell's text in one style.
@@ -269,17 +288,13 @@ func (b *book) entry(rec *archive.Record) {
 	x := right
 	if annulled { // a grey row; the colour is reset before any text
 		d.pdf.SetFillColor(238, 238, 238)
-		xx := right
-		for _, c := range bookColumns {
-			d.pdf.Rect(xx-c.width, b.y, c.width, h, "FD")
-			xx -= c.width
-		}
+		d.pdf.Rect(left, b.y, bodyW, h, "F")
 		d.pdf.SetFillColor(0, 0, 0)
 	}
+	// One rule under the row; the column rules are drawn once per page
+	// (closeTable): every byte drawn stays in memory until the book is written.
+	d.pdf.Line(left, b.y+h, right, b.y+h)
 	for i, c := range bookColumns {
-		if !annulled {
-			d.pdf.Rect(x-c.width, b.y, c.width, h, "D")
-		}
 		for k, l := range laid[i].lines {
 			d.setFont(laid[i].styles[k], cellSize)
 			base := b.y + cellPad + float64(k)*lh + lh*0.72
