@@ -26,6 +26,7 @@ package index
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -34,6 +35,9 @@ import (
 // textAnalyzers holds the two analysers used at index and query time.
 type textAnalyzers struct {
 	exact, stemmed analysis.Analyzer
+	// The stemmed chain's own parts, for highlighting (see matchSpans).
+	stop    *StopFilter
+	stemmer *Stemmer
 }
 
 // newAnalyzers builds both analysers through Bleve's registry, the same way
@@ -48,7 +52,56 @@ func newAnalyzers() (*textAnalyzers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: analyser %s: %w", StemmedAnalyzerName, err)
 	}
-	return &textAnalyzers{exact: exact, stemmed: stemmed}, nil
+	return &textAnalyzers{exact: exact, stemmed: stemmed, stop: newStopFilter(), stemmer: newStemmer()}, nil
+}
+
+// stemFrom derives the stemmed token stream from the exact one, doing what
+// the stemmed chain does after the exact chain's filters (stop words, Arabic
+// and Latin stemming), so a record's text is tokenised and normalised once
+// for both fields. TestStemFrom holds it to the registered analyser.
+func (a *textAnalyzers) stemFrom(exact analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(exact)+len(exact)/8)
+	for _, t := range exact {
+		if a.stop.isStop(string(t.Term)) {
+			continue
+		}
+		c := *t
+		out = append(out, &c)
+	}
+	out = a.stemmer.Filter(out)
+	return LatinStemFilter{}.Filter(out)
+}
+
+// docAnalysis analyses a record's text once for both text fields: the first
+// field to ask runs the exact chain and derives the stemmed stream from it.
+// Bleve analyses a document's fields one after the other in one of its
+// analysis workers, so documents are still analysed in parallel.
+type docAnalysis struct {
+	once           sync.Once
+	an             *textAnalyzers
+	text           []byte
+	exact, stemmed analysis.TokenStream
+}
+
+func (d *docAnalysis) run() {
+	d.exact = d.an.exact.Analyze(d.text)
+	d.stemmed = d.an.stemFrom(d.exact)
+}
+
+// exactStream and stemmedStream are the analysers of one document's fields.
+type (
+	exactStream   struct{ d *docAnalysis }
+	stemmedStream struct{ d *docAnalysis }
+)
+
+func (e exactStream) Analyze([]byte) analysis.TokenStream {
+	e.d.once.Do(e.d.run)
+	return e.d.exact
+}
+
+func (s stemmedStream) Analyze([]byte) analysis.TokenStream {
+	s.d.once.Do(s.d.run)
+	return s.d.stemmed
 }
 
 // terms returns the terms of text under a, in order.

@@ -241,3 +241,23 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// TestStemFrom holds the stemmed stream derived for indexing to the
+// registered stemmed analyser that analyses queries.
+func TestStemFrom(t *testing.T) {
+	a := mustAnalyzers(t)
+	for _, r := range corpusRecords(t) {
+		text := []byte(r.Body + " Réunions ٢٠٢٠ وفلسطين للجنة فِي")
+		want := a.stemmed.Analyze(text)
+		got := a.stemFrom(a.exact.Analyze(text))
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d tokens, want %d", r.ID, len(got), len(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if string(g.Term) != string(w.Term) || g.Position != w.Position || g.Start != w.Start || g.End != w.End {
+				t.Fatalf("%s: token %d = %v, want %v", r.ID, i, g, w)
+			}
+		}
+	}
+}

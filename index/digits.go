@@ -39,8 +39,8 @@ func digitValue(r rune) int {
 
 func foldDigits(b []byte) []byte {
 	plain := true
-	for _, c := range b {
-		if c >= 0x80 {
+	for _, r := range string(b) {
+		if r >= 0x80 && !(r >= 0x0621 && r <= 0x065F) && digitValue(r) >= 0 {
 			plain = false
 			break
 		}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
@@ -14,20 +15,20 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-1"
+const MappingVersion = "sijill-2"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
 
-// Field names. Each searchable text field is indexed twice: under its own
-// name with the exact analyser (stored, for highlights) and under "s." with
-// the stemmed analyser. Two composite fields gather them, so a word is looked
-// up once however many fields a record has; the term locations inside a
-// composite still name the original field, which is how highlights find it.
+// Field names. The text of a record (subject, body, parties, committee,
+// tags, attachments) is joined into one text, with a position gap between
+// fields so phrases do not run across them, and indexed twice: "exact" with
+// the exact analyser and "all" with the stemmed one. Each field is stored on
+// its own, unindexed, for hits and highlights. Filters, facets and sorting use
+// the keyword ("k.") and numeric ("n.") fields.
 const (
-	fieldAll         = "all"   // composite of the stemmed fields
-	fieldExact       = "exact" // composite of the exact fields
-	stemPrefix       = "s."
+	fieldAll         = "all"   // stemmed text of every text field
+	fieldExact       = "exact" // exact text of every text field
 	fieldSubject     = "subject"
 	fieldBody        = "body"
 	fieldFrom        = "from"
@@ -50,10 +51,9 @@ const (
 var textFields = []string{fieldSubject, fieldBody, fieldFrom, fieldTo, fieldCommittee, fieldTags, fieldAttachments}
 
 const (
-	optExact     = bindex.IndexField | bindex.StoreField | bindex.IncludeTermVectors
-	optStemmed   = bindex.IndexField | bindex.IncludeTermVectors
-	optKeyword   = bindex.IndexField | bindex.StoreField | bindex.DocValues
-	optComposite = bindex.IndexField | bindex.IncludeTermVectors
+	optStored  = bindex.StoreField
+	optText    = bindex.IndexField | bindex.IncludeTermVectors // positions, for phrases
+	optKeyword = bindex.IndexField | bindex.StoreField | bindex.DocValues
 )
 
 // newMapping is the index mapping. Documents are built by buildDocument, not
@@ -73,12 +73,16 @@ func newMapping() mapping.IndexMapping {
 // Bleve document.
 func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *document.Document {
 	doc := document.NewDocument(rec.ID)
+	var all strings.Builder
 	text := func(name string, pos []uint64, value string) {
 		if value == "" {
 			return
 		}
-		doc.AddField(document.NewTextFieldCustom(name, pos, []byte(value), optExact, a.exact))
-		doc.AddField(document.NewTextFieldCustom(stemPrefix+name, pos, []byte(value), optStemmed, a.stemmed))
+		doc.AddField(document.NewTextFieldCustom(name, pos, []byte(value), optStored, nil))
+		if all.Len() > 0 {
+			all.WriteRune(fieldGap)
+		}
+		all.WriteString(value)
 	}
 	keyword := func(name string, pos []uint64, value string) {
 		doc.AddField(document.NewTextFieldCustom(name, pos, []byte(value), optKeyword, nil))
@@ -95,6 +99,10 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 	for i, t := range texts {
 		text(fieldAttachments, []uint64{uint64(i)}, t)
 	}
+	joined := []byte(all.String())
+	da := &docAnalysis{an: a, text: joined}
+	doc.AddField(document.NewTextFieldCustom(fieldExact, nil, joined, optText, exactStream{da}))
+	doc.AddField(document.NewTextFieldCustom(fieldAll, nil, joined, optText, stemmedStream{da}))
 
 	keyword(kwRegister, nil, string(rec.Register))
 	keyword(kwYear, nil, strconv.Itoa(rec.Year))
@@ -116,12 +124,5 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 	keyword(kwConfidentiality, nil, conf)
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(numNumber, nil, float64(rec.Number), optKeyword))
 
-	var exact, stemmed []string
-	for _, f := range textFields {
-		exact = append(exact, f)
-		stemmed = append(stemmed, stemPrefix+f)
-	}
-	doc.AddField(document.NewCompositeFieldWithIndexingOptions(fieldExact, false, exact, nil, optComposite))
-	doc.AddField(document.NewCompositeFieldWithIndexingOptions(fieldAll, false, stemmed, nil, optComposite))
 	return doc
 }

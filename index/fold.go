@@ -32,8 +32,8 @@ func (FoldFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 
 func foldLatin(b []byte) []byte {
 	plain := true
-	for _, c := range b {
-		if c >= 0x80 || ('A' <= c && c <= 'Z') {
+	for _, r := range string(b) {
+		if r >= 'A' && r <= 'Z' || r >= 0x80 && r <= 0x24F || r >= 0x370 && r < 0x600 || r > 0x6FF && unicode.IsUpper(r) {
 			plain = false
 			break
 		}

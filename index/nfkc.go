@@ -18,11 +18,24 @@ type NFKCFilter struct{}
 // Filter implements analysis.TokenFilter.
 func (NFKCFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	for _, t := range input {
-		if !norm.NFKC.IsNormal(t.Term) {
-			t.Term = norm.NFKC.Bytes(t.Term)
-		}
+		t.Term = nfkc(t.Term)
 	}
 	return input
+}
+
+// nfkc returns b in NFKC. Words of ASCII and plain Arabic letters and digits
+// (no harakat, which canonical ordering may move) are already in NFKC and
+// skip the normaliser.
+func nfkc(b []byte) []byte {
+	for _, r := range string(b) {
+		if !(r >= 0x20 && r < 0x7F || r >= 0x0621 && r <= 0x064A || r >= 0x0660 && r <= 0x0669) {
+			if norm.NFKC.IsNormal(b) {
+				return b
+			}
+			return norm.NFKC.Bytes(b)
+		}
+	}
+	return b
 }
 
 func nfkcConstructor(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {

@@ -95,7 +95,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		if n != nil {
-			ix.compile(n) // must not panic
+			ix.compile(n, newMarks()) // must not panic
 		}
 	})
 }

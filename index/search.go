@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -80,14 +79,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	req, empty, err := ix.buildRequest(q)
+	req, m, err := ix.buildRequest(q)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Hits: []Hit{}, Facets: map[string]map[string]int{
 		"register": {}, "year": {}, "committee": {},
 	}}
-	if empty {
+	if req == nil {
 		return res, nil
 	}
 	ix.mu.RLock()
@@ -108,15 +107,16 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			res.Facets[name][t.Term] = t.Count
 		}
 	}
+	stems := map[string][]string{}
 	for _, dm := range sr.Hits {
-		res.Hits = append(res.Hits, makeHit(dm))
+		res.Hits = append(res.Hits, ix.makeHit(dm, m, stems))
 	}
 	return res, nil
 }
 
-// buildRequest turns q into a Bleve request. empty reports a query that can
-// match nothing (only stop words), which needs no search.
-func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, bool, error) {
+// buildRequest turns q into a Bleve request and the terms to highlight. A nil
+// request without error is a query that can match nothing (only stop words).
+func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	page, size := q.Page, q.Size
 	if page < 1 {
 		page = 1
@@ -128,23 +128,24 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, bool, error) {
 		size = maxSize
 	}
 	if (page-1)*size+size > maxDepth {
-		return nil, false, invalid(fmt.Sprintf("الصفحة %d أبعد مما يمكن عرضه: ضيّق البحث بكلمات أو مرشحات إضافية.", page))
+		return nil, nil, invalid(fmt.Sprintf("الصفحة %d أبعد مما يمكن عرضه: ضيّق البحث بكلمات أو مرشحات إضافية.", page))
 	}
 	tree, err := parseQuery(q.Text)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	var must []query.Query
+	m := newMarks()
 	if tree != nil {
-		tq := ix.compile(tree)
+		tq := ix.compile(tree, m)
 		if tq == nil {
-			return nil, true, nil
+			return nil, nil, nil
 		}
 		must = append(must, tq)
 	}
 	filters, err := filterQueries(q)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	must = append(must, filters...)
 	var top query.Query
@@ -159,7 +160,6 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, bool, error) {
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
 	req.Fields = append([]string{kwRegister, kwYear, numNumber, kwDate}, textFields...)
-	req.IncludeLocations = tree != nil
 	req.AddFacet("register", bleve.NewFacetRequest(kwRegister, 10))
 	req.AddFacet("year", bleve.NewFacetRequest(kwYear, 50))
 	req.AddFacet("committee", bleve.NewFacetRequest(kwCommittee, 30))
@@ -177,9 +177,9 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, bool, error) {
 	case "-number":
 		req.SortBy([]string{kwRegister, "-" + kwYear, "-" + numNumber})
 	default:
-		return nil, false, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number.")
+		return nil, nil, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number.")
 	}
-	return req, false, nil
+	return req, m, nil
 }
 
 func termQuery(field, term string) *query.TermQuery {
@@ -229,18 +229,21 @@ func filterQueries(q Query) ([]query.Query, error) {
 // compile turns a parsed query into a Bleve query on the composite fields.
 // It returns nil for a part that can match nothing, such as a stop word, which
 // is then left out of its group.
-func (ix *Index) compile(n *node) query.Query {
+//
+// The terms of positive parts are added to m (nil: do not collect), so that
+// highlights mark what was searched for and not what was excluded.
+func (ix *Index) compile(n *node, m *marks) query.Query {
 	switch n.kind {
 	case nodeWord:
-		return ix.wordQuery(n.text)
+		return ix.wordQuery(n.text, m)
 	case nodePrefix:
-		return ix.prefixQuery(n.text)
+		return ix.prefixQuery(n.text, m)
 	case nodePhrase:
-		return ix.phraseQuery(n.text)
+		return ix.phraseQuery(n.text, m)
 	case nodeOr:
 		var alts []query.Query
 		for _, c := range n.children {
-			if cq := ix.compile(c); cq != nil {
+			if cq := ix.compile(c, m); cq != nil {
 				alts = append(alts, cq)
 			}
 		}
@@ -254,7 +257,11 @@ func (ix *Index) compile(n *node) query.Query {
 	}
 	var must, not []query.Query
 	for _, c := range n.children {
-		cq := ix.compile(c)
+		cm := m
+		if c.negated {
+			cm = nil
+		}
+		cq := ix.compile(c, cm)
 		switch {
 		case cq == nil:
 		case c.negated:
@@ -287,7 +294,7 @@ func byPosition(ts analysis.TokenStream) map[int][]string {
 
 // wordQuery matches a typed word by its stems or as written (ranked higher).
 // A "word" that analyses into several (2017-2020, a/b) needs all of them.
-func (ix *Index) wordQuery(w string) query.Query {
+func (ix *Index) wordQuery(w string, m *marks) query.Query {
 	exact := ix.an.exact.Analyze([]byte(w))
 	stems := byPosition(ix.an.stemmed.Analyze([]byte(w)))
 	var parts []query.Query
@@ -299,7 +306,9 @@ func (ix *Index) wordQuery(w string) query.Query {
 		alts := []query.Query{}
 		for _, s := range ss {
 			alts = append(alts, termQuery(fieldAll, s))
+			m.addStem(s)
 		}
+		m.addExact(string(e.Term))
 		eq := termQuery(fieldExact, string(e.Term))
 		eq.SetBoost(exactBoost)
 		alts = append(alts, eq)
@@ -317,21 +326,21 @@ func (ix *Index) wordQuery(w string) query.Query {
 // prefixQuery matches words beginning with the normalised prefix, as written
 // or by their stem (so مجل* finds المجلس and للمجلس). Bleve does not analyse
 // prefix text, so it is normalised here by the exact chain.
-func (ix *Index) prefixQuery(w string) query.Query {
+func (ix *Index) prefixQuery(w string, m *marks) query.Query {
 	exact := ix.an.exact.Analyze([]byte(w))
 	if len(exact) == 0 {
 		return nil
 	}
 	var parts []query.Query
 	for _, e := range exact[:len(exact)-1] {
-		if q := ix.wordQuery(string(e.Term)); q != nil {
+		if q := ix.wordQuery(string(e.Term), m); q != nil {
 			parts = append(parts, q)
 		}
 	}
 	last := exact[len(exact)-1]
 	p := string(last.Term)
 	if len([]rune(p)) < minPrefix {
-		if q := ix.wordQuery(p); q != nil {
+		if q := ix.wordQuery(p, m); q != nil {
 			parts = append(parts, q)
 		}
 	} else {
@@ -343,6 +352,7 @@ func (ix *Index) prefixQuery(w string) query.Query {
 		if bare != p && len([]rune(bare)) < minPrefix {
 			bare = p
 		}
+		m.addPrefixes(p, bare)
 		sp := query.NewPrefixQuery(bare)
 		sp.SetField(fieldAll)
 		alts = append(alts, sp)
@@ -359,17 +369,18 @@ func (ix *Index) prefixQuery(w string) query.Query {
 
 // phraseQuery matches the words in this order: as written (ranked higher), or
 // by their stems, so "اللجنة المركزية" also finds "للجنة المركزية".
-func (ix *Index) phraseQuery(text string) query.Query {
+func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 	exact := ix.an.exact.Analyze([]byte(text))
 	switch len(exact) {
 	case 0:
 		return nil
 	case 1:
-		return ix.wordQuery(text)
+		return ix.wordQuery(text, m)
 	}
 	words := make([]string, len(exact))
 	for i, t := range exact {
 		words[i] = string(t.Term)
+		m.addExact(words[i])
 	}
 	eq := query.NewPhraseQuery(words, fieldExact)
 	eq.SetBoost(exactBoost)
@@ -380,6 +391,7 @@ func (ix *Index) phraseQuery(text string) query.Query {
 		slots := make([][]string, last-first+1)
 		for _, t := range stemmed {
 			slots[t.Position-first] = append(slots[t.Position-first], string(t.Term))
+			m.addStem(string(t.Term))
 		}
 		if len(slots) > 1 {
 			alts = append(alts, query.NewMultiPhraseQuery(slots, fieldAll))
@@ -396,7 +408,7 @@ func (ix *Index) phraseQuery(text string) query.Query {
 	return query.NewDisjunctionQuery(alts)
 }
 
-func makeHit(dm *search.DocumentMatch) Hit {
+func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems map[string][]string) Hit {
 	h := Hit{ID: dm.ID, Score: dm.Score}
 	str := func(name string) string {
 		s, _ := dm.Fields[name].(string)
@@ -409,7 +421,9 @@ func makeHit(dm *search.DocumentMatch) Hit {
 	}
 	h.Date = str(kwDate)
 	h.Subject = str(fieldSubject)
-	h.Highlights = highlights(dm)
+	if m != nil && !m.empty() {
+		h.Highlights = ix.highlights(dm, m, stems)
+	}
 	return h
 }
 
@@ -429,35 +443,14 @@ func fieldValues(v interface{}) []string {
 	return nil
 }
 
-// highlights builds the fragments of every field the query matched in.
-func highlights(dm *search.DocumentMatch) map[string][]string {
-	if len(dm.Locations) == 0 {
-		return nil
-	}
+// highlights builds the fragments of every field in which the hit matched.
+func (ix *Index) highlights(dm *search.DocumentMatch, m *marks, stems map[string][]string) map[string][]string {
 	out := map[string][]string{}
 	for _, f := range textFields {
-		values := fieldValues(dm.Fields[f])
-		if len(values) == 0 {
-			continue
-		}
-		spans := make([][]span, len(values))
-		for _, name := range []string{f, stemPrefix + f} {
-			for _, locs := range dm.Locations[name] {
-				for _, l := range locs {
-					i := 0
-					if len(l.ArrayPositions) > 0 {
-						i = int(l.ArrayPositions[0])
-					}
-					if i < len(values) && int(l.End) <= len(values[i]) && l.Start < l.End {
-						spans[i] = append(spans[i], span{int(l.Start), int(l.End)})
-					}
-				}
-			}
-		}
 		var frags []string
-		for i, v := range values {
-			if len(spans[i]) > 0 {
-				frags = append(frags, fragments(v, mergeSpans(spans[i]))...)
+		for _, v := range fieldValues(dm.Fields[f]) {
+			if spans := ix.an.matchSpans(v, m, stems); len(spans) > 0 {
+				frags = append(frags, fragments(v, spans)...)
 			}
 		}
 		if len(frags) > 0 {
@@ -471,19 +464,3 @@ func highlights(dm *search.DocumentMatch) map[string][]string {
 }
 
 type span struct{ start, end int }
-
-func mergeSpans(s []span) []span {
-	sort.Slice(s, func(i, j int) bool { return s[i].start < s[j].start })
-	out := s[:1]
-	for _, x := range s[1:] {
-		last := &out[len(out)-1]
-		if x.start <= last.end {
-			if x.end > last.end {
-				last.end = x.end
-			}
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
-}

@@ -3,6 +3,8 @@ package index
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -33,7 +35,15 @@ const StemmerName = "sijill_stemmer"
 type Stemmer struct {
 	keywords map[string]struct{}
 	plurals  map[string]string
+
+	// cache remembers the stems of up to maxCached words: a secretariat's
+	// vocabulary is small, and most words of a text are stemmed again and
+	// again.
+	cache  sync.Map // string -> []string
+	cached atomic.Int64
 }
+
+const maxCached = 200000
 
 var (
 	stemPrefixes = []string{"ال", "وال", "بال", "كال", "فال", "لل", "و"}
@@ -132,7 +142,21 @@ func isArabicLetters(r []rune) bool {
 // Stem returns the stems of one normalised word: one, or two when a
 // single-letter clitic makes the word ambiguous. Non-Arabic words come back
 // unchanged.
+// The slice returned is shared: callers must not modify it.
 func (s *Stemmer) Stem(word string) []string {
+	if v, ok := s.cache.Load(word); ok {
+		return v.([]string)
+	}
+	stems := s.stem(word)
+	if s.cached.Load() < maxCached {
+		if _, loaded := s.cache.LoadOrStore(word, stems); !loaded {
+			s.cached.Add(1)
+		}
+	}
+	return stems
+}
+
+func (s *Stemmer) stem(word string) []string {
 	r := []rune(word)
 	if !isArabicLetters(r) {
 		return []string{word}

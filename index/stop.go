@@ -41,6 +41,11 @@ func newStopFilter() *StopFilter {
 	return f
 }
 
+func (f *StopFilter) isStop(term string) bool {
+	_, stop := f.words[term]
+	return stop
+}
+
 // Filter implements analysis.TokenFilter.
 func (f *StopFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	out := input[:0]

@@ -11,6 +11,13 @@ import (
 // TokenizerName is the registered name of the Sijill tokenizer.
 const TokenizerName = "sijill_tokenizer"
 
+// fieldGap separates the fields of a record joined into one text; the
+// tokenizer leaves a gap of positions there, so a phrase never spans two fields.
+const (
+	fieldGap     = '\u001e' // information separator two: never in typed text
+	fieldGapSize = 100
+)
+
 // Tokenizer splits text into words and numbers. Unlike a character filter
 // that deletes invisible characters, it keeps format characters (ZWNJ, ZWJ,
 // bidi marks and isolates, U+061C) inside the word they interrupt, so the
@@ -32,6 +39,12 @@ const (
 
 func classify(r rune) runeClass {
 	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= 0x0621 && r <= 0x063A, r >= 0x0641 && r <= 0x064A:
+		return classLetter
+	case r >= '0' && r <= '9', r >= 0x0660 && r <= 0x0669:
+		return classDigit
+	case r < 0x80:
+		return classOther
 	case unicode.IsLetter(r):
 		return classLetter
 	case unicode.Is(unicode.Nd, r):
@@ -56,7 +69,7 @@ func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 				typ = analysis.Numeric
 			}
 			out = append(out, &analysis.Token{
-				Start: start, End: lastEnd, Term: append([]byte(nil), input[start:lastEnd]...),
+				Start: start, End: lastEnd, Term: input[start:lastEnd:lastEnd],
 				Position: pos, Type: typ,
 			})
 		}
@@ -79,6 +92,9 @@ func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 			// token's span by lastEnd; leading ones belong to no word.
 		default:
 			emit()
+			if r == fieldGap {
+				pos += fieldGapSize
+			}
 		}
 		i += size
 	}
