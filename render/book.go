@@ -338,6 +338,9 @@ func (d *doc) date(t time.Time) string {
 
 func (d *doc) hijriDate(t time.Time) string {
 	y, m, dd := hijri(t)
+	if y == 0 {
+		return ""
+	}
 	return d.digits(fmt.Sprintf("%d/%02d/%02d", y, m, dd)) + " هـ"
 }
 

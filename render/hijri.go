@@ -11,6 +11,9 @@ func hijri(t time.Time) (year, month, day int) {
 	jdn := julianDay(t.Year(), int(t.Month()), t.Day())
 	const epoch = 1948440 // JDN of 1 Muharram 1 AH (civil)
 	days := jdn - epoch
+	if days < 0 { // before the Hijra: no Hijri date
+		return 0, 0, 0
+	}
 	cycles := days / 10631 // days in 30 years
 	rem := days % 10631
 	year = 30 * cycles

@@ -453,6 +453,46 @@ func TestRecordPrint(t *testing.T) {
 	}
 }
 
+// TestRecordPrintRegisters: each register prints the fields its documents carry.
+func TestRecordPrintRegisters(t *testing.T) {
+	in := testRecord(12, "طلب تجديد مكتب الفرع", "")
+	in.Register, in.ID, in.From = archive.Incoming, "incoming-2026-12", "الكتابة الجهوية بفاس"
+	in.Reference, in.ReferenceDate, in.ReceivedDate = "2026/45", "2026-01-10", "2026-01-12"
+	min := testRecord(3, "اجتماع الأمانة العامة", "")
+	min.Register, min.ID, min.Committee = archive.Minutes, "minutes-2026-3", "الأمانة العامة"
+	min.Attendees = []string{"نبيل بنعبد الله", "عائشة لبلق"}
+	min.Apologies = []string{"رشيد روكبان"}
+	min.Agenda = []string{"تحضير المؤتمر الوطني", "المصادقة على الميزانية"}
+	min.Body = "افتتح الاجتماع على الساعة 18:00."
+	out := testRecord(117, "دعوة لحضور الدورة العادية", "السيد رئيس جماعة بوزنيقة")
+	out.Confidentiality = archive.Confidential
+	for _, tc := range []struct {
+		rec   *archive.Record
+		wants []string
+	}{
+		{in, []string{"من: الكتابة الجهوية بفاس", "مرجع المرسل: 2026/45 بتاريخ 2026/01/10", "تاريخ الورود: 2026/01/12", "الرقم: 12/2026", "سجل الوارد"}},
+		{min, []string{"محضر اجتماع الأمانة العامة", "الحاضرون", "1. نبيل بنعبد الله", "2. عائشة لبلق", "المعتذرون", "1. رشيد روكبان", "جدول الأعمال", "2. المصادقة على الميزانية", "افتتح الاجتماع", "أمين السر"}},
+		{out, []string{"إلى: السيد رئيس جماعة بوزنيقة", "سري", "الرقم: 117/2026", "سجل الصادر"}},
+	} {
+		t.Run(string(tc.rec.Register), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RecordPrint(context.Background(), &buf, PrintOptions{Organisation: "الأمانة العامة", Hijri: true, Now: printedAt}, tc.rec); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "r.pdf")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(pageTexts(t, path), " ")
+			for _, w := range tc.wants {
+				if !strings.Contains(all, logical(w)) {
+					t.Errorf("print lacks %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
 func digitsOf(eastern bool) func(int) string {
 	d := &doc{eastern: eastern}
 	return d.num

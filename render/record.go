@@ -256,12 +256,12 @@ func (p *printer) attachments() {
 	p.need(leading(11) * 2)
 	p.text("المرفقات:", 11, bold, 0)
 	for i, a := range p.rec.Attachments {
-		p.text(fmt.Sprintf("%s. %s (%s)", p.d.num(i+1), user(a.Name), p.d.size2(a.Size)), 11, regular, 5)
+		p.text(fmt.Sprintf("%s. %s (%s)", p.d.num(i+1), user(a.Name), p.d.fileSize(a.Size)), 11, regular, 5)
 	}
 }
 
-// size2 prints a file size for people: 12 ك.ب, 3.4 م.ب.
-func (d *doc) size2(n int64) string {
+// fileSize prints a file size for people: 12 ك.ب, 3.4 م.ب.
+func (d *doc) fileSize(n int64) string {
 	switch {
 	case n < 1024:
 		return d.digits(fmt.Sprint(n)) + " بايت"
