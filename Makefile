@@ -52,6 +52,7 @@ test: deps vet
 ## bench: records/s and attachment MB/s on MinIO and the local folder, against bare minio-go.
 bench: deps
 	$(GO) run ./archive/bench
+	$(GO) test -run '^$$' -bench Upload500MB -benchtime 1x ./cmd/sijill/
 
 bench-search: deps
 	$(GO) run ./index/bench -n 100000

@@ -14,7 +14,10 @@ var (
 	// the one the caller read: someone else wrote it first.
 	ErrPrecondition = errors.New("archive: precondition failed")
 	// ErrUnavailable wraps every failure to reach the storage service (network,
-	// service down, timeouts). Nothing was written; the caller may retry.
+	// service down, timeouts). The caller may retry. Nothing was written, except
+	// when the answer to a write was lost after the service stored it: a retried
+	// create then meets its own object, which is why clients send an
+	// Idempotency-Key.
 	ErrUnavailable = errors.New("archive: storage unavailable")
 	// ErrNoSpace is returned when the storage has no room left. Nothing was written.
 	ErrNoSpace = errors.New("archive: no space left in storage")
@@ -33,7 +36,9 @@ type ObjectInfo struct {
 // both pass archive/buckettest.
 //
 // Keys are slash-separated, without a leading slash or empty segments, of the
-// characters [A-Za-z0-9/._-], and no segment starts with a dot.
+// characters [A-Za-z0-9/._-], and no segment starts with a dot. A key is never
+// also the "directory" of another key (no "a" beside "a/b"): Sijill's layout
+// never needs it and a folder cannot hold it.
 // Every write is all or nothing: a reader never sees a partly written object,
 // also after a crash of the writer.
 type Bucket interface {

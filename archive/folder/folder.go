@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -150,6 +152,16 @@ func (b *Bucket) writeTemp(ctx context.Context, r io.Reader, size int64) (string
 		os.Remove(name)
 		return "", mapErr(err)
 	}
+	// The ETag is inode-size-mtime. Inodes are reused and file systems keep
+	// mtime at a coarse tick, so two same-size writes in one tick could get
+	// the same ETag and let a stale Replace win. Setting the nanoseconds
+	// ourselves makes every write's ETag unique.
+	now := time.Now()
+	mtime := time.Unix(now.Unix(), mrand.Int64N(1e9))
+	if err := os.Chtimes(name, now, mtime); err != nil {
+		os.Remove(name)
+		return "", mapErr(err)
+	}
 	return name, nil
 }
 
@@ -251,7 +263,8 @@ func (b *Bucket) PutFile(ctx context.Context, key, path string) (archive.ObjectI
 }
 
 // Replace implements archive.Bucket: compare and rename under an exclusive flock
-// on the key, so two processes cannot both win.
+// on the key, so two processes cannot both win. (Put does not take the lock:
+// the Store never mixes Put and Replace on one key.)
 func (b *Bucket) Replace(ctx context.Context, key, etagWant string, r io.Reader, size int64) (archive.ObjectInfo, error) {
 	p, err := b.path(key)
 	if err != nil {

@@ -17,3 +17,18 @@ func TestConformance(t *testing.T) {
 		return b
 	})
 }
+
+func TestConformanceTwoHandles(t *testing.T) {
+	buckettest.TestShared(t, func(t *testing.T) (archive.Bucket, archive.Bucket) {
+		dir := t.TempDir()
+		a, err := folder.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := folder.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
