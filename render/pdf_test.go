@@ -493,6 +493,27 @@ func TestRecordPrintRegisters(t *testing.T) {
 	}
 }
 
+// TestConcurrentPrints: the server prints for several users at once; run with
+// -race, this shows the documents share no state.
+func TestConcurrentPrints(t *testing.T) {
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			var buf bytes.Buffer
+			if i%2 == 0 {
+				errs <- RecordPrint(context.Background(), &buf, PrintOptions{Now: printedAt}, testRecord(i+1, "قرار", "المجلس"))
+			} else {
+				errs <- Book(context.Background(), &buf, bookOptions(), sampleRecords(40))
+			}
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 func digitsOf(eastern bool) func(int) string {
 	d := &doc{eastern: eastern}
 	return d.num
