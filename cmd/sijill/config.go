@@ -22,6 +22,10 @@ type Config struct {
 	SecureCookies bool
 	S3            *s3.Config // nil: the local folder under Data
 	LogLevel      slog.Level
+	// VerifyEvery is how often the server checks the archive's fixity (0: never);
+	// VerifyFirst is when the first check runs after start.
+	VerifyEvery time.Duration
+	VerifyFirst time.Duration
 }
 
 // parseConfig reads the environment first and lets flags override it.
@@ -37,6 +41,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	fs.StringVar(&cfg.Addr, "addr", env("SIJILL_ADDR", "127.0.0.1:8080"), "listen address host:port (SIJILL_ADDR)")
 	tz := fs.String("tz", env("SIJILL_TZ", "UTC"), "the organisation's time zone; the registration year is taken in it (SIJILL_TZ)")
 	maxUp := fs.String("max-upload-mb", env("SIJILL_MAX_UPLOAD_MB", "100"), "largest upload in MB (SIJILL_MAX_UPLOAD_MB)")
+	verifyEvery := fs.String("verify-every", env("SIJILL_VERIFY_EVERY", "24h"), "how often the server verifies every file and hash chain; 0 never (SIJILL_VERIFY_EVERY)")
+	verifyFirst := fs.String("verify-first", env("SIJILL_VERIFY_FIRST", "1m"), "when the first verification runs after start (SIJILL_VERIFY_FIRST)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -48,6 +54,17 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	cfg.Location = loc
 	if cfg.MaxUploadMB, err = strconv.Atoi(*maxUp); err != nil || cfg.MaxUploadMB < 1 {
 		return nil, fmt.Errorf("SIJILL_MAX_UPLOAD_MB %q: want a positive number", *maxUp)
+	}
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"SIJILL_VERIFY_EVERY", *verifyEvery, &cfg.VerifyEvery}, {"SIJILL_VERIFY_FIRST", *verifyFirst, &cfg.VerifyFirst}} {
+		if d.v == "0" || d.v == "off" {
+			continue
+		}
+		if *d.dst, err = time.ParseDuration(d.v); err != nil || *d.dst < 0 {
+			return nil, fmt.Errorf("%s %q: want a duration such as 24h or 90m, or 0", d.name, d.v)
+		}
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("SIJILL_LOG_LEVEL: %w", err)

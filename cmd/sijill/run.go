@@ -45,6 +45,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runPrint(ctx, args[1:], getenv, stdout, stderr)
 	case "reindex":
 		return runReindex(ctx, args[1:], getenv, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -64,6 +66,8 @@ type Main struct {
 
 	cancel  context.CancelFunc // stops a background index rebuild
 	rebuilt chan struct{}      // closed when the background rebuild has ended
+	// verifyDone is closed when the scheduled verification has stopped.
+	verifyDone chan struct{}
 }
 
 // openStore opens the bucket the configuration names and the Store over it.
@@ -155,6 +159,8 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Logger.Error("rebuilding the search index failed; run sijill reindex", "err", err)
 		}
 	}()
+	m.verifyDone = make(chan struct{})
+	go m.scheduleVerify(bg)
 	return nil
 }
 
@@ -171,6 +177,9 @@ func (m *Main) Close() error {
 	err := m.Server.Shutdown(ctx)
 	m.cancel()
 	<-m.rebuilt
+	if m.verifyDone != nil {
+		<-m.verifyDone
+	}
 	if cerr := m.Index.Close(); err == nil {
 		err = cerr
 	}
