@@ -229,7 +229,9 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 	auditor := login(t, m.Server.URL(), "aud", "auditor password")
 	var run struct {
 		State  string
-		Report struct{ Problems []struct{ Kind, Record string } }
+		Report struct {
+			Problems []struct{ Kind, Record string }
+		}
 	}
 	if st := auditor.call("POST", "/api/v1/verify", nil, nil, &run); st != 200 || run.State != "problems" ||
 		len(run.Report.Problems) == 0 || run.Report.Problems[0].Record != rec.ID {
@@ -239,7 +241,9 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 	if h.Verify.State != "problems" || h.Verify.OK || h.Verify.Problems == 0 {
 		t.Errorf("/healthz after a record was removed: %+v", h.Verify)
 	}
-	var evs struct{ Events []struct{ Actor, Detail string } }
+	var evs struct {
+		Events []struct{ Actor, Detail string }
+	}
 	admin.call("GET", "/api/v1/audit?action=archive.verify", nil, nil, &evs)
 	if len(evs.Events) != 2 || evs.Events[0].Actor != "aud" || evs.Events[1].Actor != "scheduler" {
 		t.Errorf("verify runs in the audit trail: %+v, want one by aud after one by scheduler", evs.Events)
