@@ -89,6 +89,9 @@ func Book(ctx context.Context, w io.Writer, opt BookOptions, records iter.Seq2[*
 		if err != nil {
 			return fmt.Errorf("render: book %s/%d: read records: %w", opt.Register, opt.Year, err)
 		}
+		if rec == nil {
+			return archive.Errorf(archive.EINVALID, "record %d of register %s/%d is missing", st.count+1, opt.Register, opt.Year)
+		}
 		if st.count%64 == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("render: book %s/%d: %w", opt.Register, opt.Year, err)
@@ -149,7 +152,7 @@ func newBook(opt BookOptions) (*book, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d", opt.Register.Title(), opt.Year))
+	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d", opt.Register.Title(), opt.Year), opt.Organisation)
 	if err != nil {
 		return nil, err
 	}
@@ -180,10 +183,14 @@ func header(d *doc, logo, org, title string) {
 	if logo != "" {
 		d.pdf.ImageOptions(logo, left, 8, 0, 18, false, imageOpts, 0, "")
 	}
+	w := bodyW
+	if logo != "" {
+		w -= 30
+	}
 	d.setFont(bold, 14)
-	d.textRight(right, 15, org)
+	d.drawRight(right, 15, d.fit(org, w))
 	d.setFont(bold, 13)
-	d.textRight(right, 24, title)
+	d.drawRight(right, 24, d.fit(title, w))
 	d.pdf.SetLineWidth(0.4)
 	d.pdf.Line(left, headerBottom-2, right, headerBottom-2)
 	d.pdf.SetLineWidth(0.2)

@@ -56,7 +56,7 @@ type doc struct {
 	pdfPage  int
 }
 
-func newDoc(eastern bool, title string) (*doc, error) {
+func newDoc(eastern bool, title, author string) (*doc, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCompression(true)
 	pdf.SetAutoPageBreak(false, 0)
@@ -65,6 +65,9 @@ func newDoc(eastern bool, title string) (*doc, error) {
 	pdf.AddUTF8FontFromBytes("amiri", bold, fonts.AmiriBold)
 	pdf.SetTitle(title, true)
 	pdf.SetCreator("Sijill", true)
+	if author != "" {
+		pdf.SetAuthor(author, true)
+	}
 	if err := pdf.Error(); err != nil {
 		return nil, fmt.Errorf("render: load fonts: %w", err)
 	}
@@ -229,6 +232,19 @@ func (d *doc) wrap(text string, width float64) []string {
 		}
 	}
 	return out
+}
+
+// fit returns text as one visual line no wider than width, cut at a word
+// with an ellipsis at its end (the left, in Arabic) if it is too long.
+func (d *doc) fit(text string, width float64) string {
+	lines := d.wrap(text, width)
+	switch len(lines) {
+	case 0:
+		return ""
+	case 1:
+		return lines[0]
+	}
+	return "… " + d.wrap(text, width-d.strWidth("… "))[0]
 }
 
 // line shapes and reorders one line of logical text without wrapping.

@@ -339,6 +339,7 @@ func TestBookRejects(t *testing.T) {
 		{"out of order", context.Background(), nil, seq([]*archive.Record{testRecord(2, "أ", "ب"), testRecord(1, "أ", "ب")}), archive.EINVALID},
 		{"duplicate", context.Background(), nil, seq([]*archive.Record{testRecord(2, "أ", "ب"), testRecord(2, "أ", "ب")}), archive.EINVALID},
 		{"read error", context.Background(), nil, failing, archive.EINTERNAL},
+		{"nil record", context.Background(), nil, seq([]*archive.Record{nil}), archive.EINVALID},
 		{"canceled", canceled, nil, sampleRecords(5), archive.EINTERNAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -358,6 +359,28 @@ func TestBookRejects(t *testing.T) {
 				t.Errorf("error %v does not wrap context.Canceled", err)
 			}
 		})
+	}
+}
+
+// TestBookLongFields: an organisation name wider than the page is cut with an
+// ellipsis, and a subject longer than a page is cut rather than running off it.
+func TestBookLongFields(t *testing.T) {
+	opt := bookOptions()
+	opt.Organisation = strings.Repeat("الأمانة العامة للحزب ", 20)
+	long := testRecord(1, strings.Repeat("موضوع طويل جدا ", 400), "وزارة الداخلية")
+	pages := pageTexts(t, writeBook(t, opt, seq([]*archive.Record{long, testRecord(2, "قرار قصير", "المجلس")})))
+	if len(pages) != 4 {
+		t.Fatalf("%d pages, want opening, 2 table pages, closing", len(pages))
+	}
+	// pages[0] holds the header and the certificate's full sentence with the name
+	if n := strings.Count(pages[2], logical("الأمانة العامة للحزب")); n == 0 || n >= 20 {
+		t.Errorf("organisation name printed %d times in the header, want it cut:\n%s", n, pages[2])
+	}
+	if n := strings.Count(pages[1], logical("موضوع طويل جدا")); n == 0 || n >= 400 {
+		t.Errorf("long subject printed %d times, want it cut", n)
+	}
+	if !strings.Contains(pages[2], logical("قرار قصير")) {
+		t.Errorf("long subject not cut, or the next entry not on the next page:\n%s\n%s", pages[1], pages[2])
 	}
 }
 
