@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/fonts"
 )
 
@@ -391,11 +392,11 @@ func (d *doc) image(b []byte) (string, error) {
 	case "image/jpeg":
 		typ = "JPG"
 	default:
-		return "", fmt.Errorf("render: logo is neither PNG nor JPEG")
+		return "", archive.Errorf(archive.EINVALID, "the logo is neither PNG nor JPEG")
 	}
 	d.pdf.RegisterImageOptionsReader("logo", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(b))
 	if err := d.pdf.Error(); err != nil {
-		return "", fmt.Errorf("render: logo: %w", err)
+		return "", archive.Errorf(archive.EINVALID, "the logo cannot be read: %v", err)
 	}
 	return "logo", nil
 }
