@@ -65,7 +65,19 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 		name := part.FormName()
 		if name == "file" {
 			fname := part.FileName()
-			a, err := s.store.PutBlob(c.UserContext(), part, fname, limit)
+			var src io.Reader = part
+			if fname == "" {
+				// A page form whose file picker was left empty sends one empty,
+				// nameless part: skip it rather than refuse the form.
+				var first [1]byte
+				n, _ := io.ReadFull(part, first[:])
+				if n == 0 {
+					part.Close()
+					continue
+				}
+				src = io.MultiReader(bytes.NewReader(first[:n]), part)
+			}
+			a, err := s.store.PutBlob(c.UserContext(), src, fname, limit)
 			part.Close()
 			if err != nil {
 				return nil, err
@@ -118,6 +130,7 @@ func (s *Server) uploadAttachments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.enqueueText(c.UserContext(), rec.ID, files)
 	if err := s.indexRecord(c.UserContext(), upd); err != nil {
 		return err
 	}

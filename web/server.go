@@ -37,6 +37,8 @@ type Server struct {
 	app   *fiber.App
 	ln    net.Listener
 	index Index
+	// extractor reads the text of attachments in the background (nil: none).
+	extractor TextExtractor
 
 	indexStatus indexState
 	throttle    *loginThrottle // failed logins per username and address
@@ -49,6 +51,10 @@ func (s *Server) SetIndex(ix Index) {
 	s.index = ix
 	s.indexStatus.set("ready")
 }
+
+// SetExtractor attaches the background text extraction: stored files are
+// queued for it and the API shows each attachment's text state.
+func (s *Server) SetExtractor(x TextExtractor) { s.extractor = x }
 
 // NewServer wires the routes. Call Open to start serving.
 func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
@@ -118,7 +124,7 @@ func (s *Server) routes() {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 
-	api := s.app.Group("/api/v1")
+	api := s.app.Group("/api/v1", s.apiCSRF)
 	api.Post("/auth/login", s.loginLimiter(), s.login)
 	api.Use(s.authenticate)
 	api.Post("/auth/logout", s.logout)

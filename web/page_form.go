@@ -1,0 +1,182 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/index"
+)
+
+// readForm reads a page form's fields, url-encoded or multipart. Files of a
+// multipart form are stored as they stream in (see readMultipart) and
+// returned; fields are bounded like a JSON body.
+func (u *ui) readForm(c *fiber.Ctx) (url.Values, []archive.Attachment, error) {
+	if isMultipart(c) {
+		vals := url.Values{}
+		files, err := u.s.readMultipart(c, func(name string, value []byte) error {
+			vals.Add(name, string(value))
+			return nil
+		})
+		return vals, files, err
+	}
+	if n := c.Request().Header.ContentLength(); n < 0 || n > jsonLimit {
+		drain(c)
+		return nil, nil, archive.Errorf(archive.ETOOLARGE, "the form is larger than %d MB", jsonLimit>>20)
+	}
+	vals, err := url.ParseQuery(string(c.Body()))
+	if err != nil {
+		return nil, nil, archive.Errorf(archive.EINVALID, "malformed form: %v", err)
+	}
+	return vals, nil, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// formData is what the record form shows: the values typed so far and a
+// message beside each field that was refused.
+type formData struct {
+	Register  archive.Register
+	Values    url.Values
+	Errors    map[string]string
+	FilesLost int
+	MaxUpload int64
+	// Choices for the "in reply to" and "meeting" fields: recent entries of
+	// the register they point into.
+	Choices []index.Hit
+}
+
+// V is the value typed in field name.
+func (f formData) V(name string) string { return f.Values.Get(name) }
+
+// E is the error message for field name.
+func (f formData) E(name string) string { return f.Errors[name] }
+
+// recordNew shows the empty form of a register, with today's dates filled in.
+func (u *ui) recordNew(c *fiber.Ctx) error {
+	reg, err := register(c)
+	if err != nil {
+		return err
+	}
+	today := u.s.store.Now().Format("2006-01-02")
+	// A key per form: pressing submit twice registers one entry, not two.
+	vals := url.Values{"confidentiality": {archive.Normal}, "idempotency_key": {randomHex(16)}}
+	switch reg {
+	case archive.Incoming:
+		vals.Set("received_date", today)
+	default:
+		vals.Set("date", today)
+	}
+	if v := c.Query("in_reply_to"); v != "" {
+		vals.Set("in_reply_to", v)
+	}
+	if v := c.Query("meeting"); v != "" {
+		vals.Set("meeting", v)
+	}
+	return u.renderForm(c, http.StatusOK, reg, vals, nil, 0)
+}
+
+func (u *ui) renderForm(c *fiber.Ctx, status int, reg archive.Register, vals url.Values, errs map[string]string, lost int) error {
+	d := formData{Register: reg, Values: vals, Errors: errs, FilesLost: lost, MaxUpload: u.s.cfg.MaxUploadBytes}
+	var from string
+	switch reg {
+	case archive.Outgoing:
+		from = string(archive.Incoming)
+	case archive.Decisions:
+		from = string(archive.Minutes)
+	}
+	if from != "" && u.s.index != nil {
+		res, err := u.s.index.Search(c.UserContext(), index.Query{Register: from, Sort: "-number", Size: 50,
+			SeeConfidential: archive.Can(user(c).Role, archive.PermConfidential)})
+		if err == nil {
+			d.Choices = res.Hits
+		}
+	}
+	return u.render(c, status, "form", string(reg), d)
+}
+
+// listField splits a textarea into one item per line.
+func listField(v string) *[]string {
+	out := []string{}
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return &out
+}
+
+// fieldsFrom builds the record's fields from the form of reg: only the fields
+// its paper original has.
+func fieldsFrom(reg archive.Register, v url.Values) archive.Fields {
+	s := func(name string) *string { x := strings.TrimSpace(v.Get(name)); return &x }
+	body := v.Get("body")
+	f := archive.Fields{Subject: s("subject"), Body: &body, Confidentiality: s("confidentiality")}
+	if *f.Confidentiality == "" {
+		*f.Confidentiality = archive.Normal
+	}
+	switch reg {
+	case archive.Incoming:
+		f.From, f.Reference, f.ReferenceDate, f.ReceivedDate = s("from"), s("reference"), s("reference_date"), s("received_date")
+	case archive.Outgoing:
+		f.To, f.Date, f.InReplyTo = s("to"), s("date"), s("in_reply_to")
+	case archive.Decisions:
+		f.Date, f.Meeting, f.Committee = s("date"), s("meeting"), s("committee")
+	case archive.Minutes:
+		f.Date, f.Committee = s("date"), s("committee")
+		f.Attendees, f.Apologies, f.Agenda = listField(v.Get("attendees")), listField(v.Get("apologies")), listField(v.Get("agenda"))
+	}
+	return f
+}
+
+// recordCreate registers the form's record (with the files of a multipart
+// form) and opens it. A refused form comes back with everything typed and a
+// message beside each wrong field.
+func (u *ui) recordCreate(c *fiber.Ctx) error {
+	reg, err := register(c)
+	if err != nil {
+		return err
+	}
+	vals, files, err := u.readForm(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
+		return err
+	}
+	vals.Del(csrfField)
+	f := fieldsFrom(reg, vals)
+	rec, _, err := u.s.store.Create(c.UserContext(), user(c).Username, reg, f, files, vals.Get("idempotency_key"))
+	var ve *archive.ValidationError
+	if errors.As(err, &ve) {
+		errs := map[string]string{}
+		for _, fe := range ve.Fields {
+			name := fe.Field
+			if name == "refs" {
+				// In-reply-to and meeting references are checked as refs.
+				name = map[archive.Register]string{archive.Outgoing: "in_reply_to", archive.Decisions: "meeting"}[reg]
+			}
+			if _, dup := errs[name]; !dup {
+				errs[name] = fe.Message
+			}
+		}
+		return u.renderForm(c, http.StatusUnprocessableEntity, reg, vals, errs, len(files))
+	}
+	if err != nil {
+		return err
+	}
+	if err := u.s.indexRecord(c.UserContext(), rec); err != nil {
+		return err
+	}
+	return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
+}

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+)
+
+type recordData struct {
+	Rec       *archive.Record
+	ETag      string
+	History   []*archive.Record
+	Created   bool
+	Annulled  bool
+	Reason    string // the annulment reason typed, kept on an error
+	ReasonErr string
+	Conflict  bool
+	MaxUpload int64
+	// Related records named by the record (in reply to, meeting), when visible.
+	InReplyTo, Meeting *archive.Record
+}
+
+// recordShow shows one record: its fields, its files inline, its history, and
+// for writers the upload and annulment forms.
+func (u *ui) recordShow(c *fiber.Ctx) error {
+	rec, etag, err := u.s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	d, err := u.recordData(c, rec, etag)
+	if err != nil {
+		return err
+	}
+	d.Created = c.Query("created") != ""
+	d.Annulled = c.Query("annulled") != ""
+	return u.render(c, http.StatusOK, "record", string(rec.Register), d)
+}
+
+func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*recordData, error) {
+	hist, err := u.s.store.History(c.UserContext(), rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Newest first, as a secretary reads a change log.
+	for i, j := 0, len(hist)-1; i < j; i, j = i+1, j-1 {
+		hist[i], hist[j] = hist[j], hist[i]
+	}
+	d := &recordData{Rec: rec, ETag: etag, History: hist, MaxUpload: u.s.cfg.MaxUploadBytes}
+	related := func(id string) *archive.Record {
+		if id == "" {
+			return nil
+		}
+		r, _, err := u.s.store.Get(c.UserContext(), id)
+		if err != nil || !canSee(user(c), r) {
+			return nil
+		}
+		return r
+	}
+	d.InReplyTo, d.Meeting = related(rec.InReplyTo), related(rec.Meeting)
+	return d, nil
+}
+
+// recordAnnul annuls the record with the reason typed. The entry keeps its
+// number and stays in its register, marked annulled.
+func (u *ui) recordAnnul(c *fiber.Ctx) error {
+	vals, _, err := u.readForm(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
+		return err
+	}
+	rec, etag, err := u.s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	reason := vals.Get("reason")
+	upd, _, err := u.s.store.Annul(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), reason)
+	var ve *archive.ValidationError
+	if errors.As(err, &ve) || archive.ErrorCode(err) == archive.EPRECONDITION {
+		d, derr := u.recordData(c, rec, etag)
+		if derr != nil {
+			return derr
+		}
+		d.Reason = reason
+		if ve != nil && len(ve.Fields) > 0 {
+			d.ReasonErr = ve.Fields[0].Message
+		} else {
+			d.Conflict = true
+		}
+		return u.render(c, http.StatusUnprocessableEntity, "record", string(rec.Register), d)
+	}
+	if err != nil {
+		return err
+	}
+	if err := u.s.indexRecord(c.UserContext(), upd); err != nil {
+		return err
+	}
+	return c.Redirect("/records/"+rec.ID+"?annulled=1", http.StatusSeeOther)
+}

@@ -1,0 +1,225 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageNames are the views the application renders. Each templates/{name}.html
+// defines "title" and "content" and is parsed with the layout at start: a
+// missing or broken view stops the server from starting, not a user's request.
+var pageNames = []string{"login", "dashboard", "register", "form", "record", "search", "error"}
+
+// views holds the parsed templates, one complete template set per page.
+type views struct {
+	pages map[string]*template.Template
+}
+
+func parseViews(assets *assets) (*views, error) {
+	funcs := template.FuncMap{
+		"asset": assets.url,
+		"join":  strings.Join,
+		"lines": func(l []string) string { return strings.Join(l, "\n") },
+		"add":   func(a, b int) int { return a + b },
+		"sub":   func(a, b int) int { return a - b },
+		"kb": func(n int64) string {
+			if n >= 1<<20 {
+				return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+			}
+			return strconv.FormatInt(max(n/1024, 1), 10) + " KB"
+		},
+		"isImage": func(ct string) bool {
+			// Browsers show these inline; TIFF scans are offered for download only.
+			return ct == "image/png" || ct == "image/jpeg" || ct == "image/webp"
+		},
+		"isPDF": func(ct string) bool { return ct == "application/pdf" },
+		"fld": func(v *view, name, typ string, required bool) fieldData {
+			f, _ := v.Page.(formData)
+			return fieldData{V: v, Name: name, Type: typ, Required: required, Value: f.V(name), Error: f.E(name)}
+		},
+		"choiceOf": func(v *view, name string, f formData) choiceData { return choiceData{V: v, Name: name, Form: f} },
+		"dropzone": func(v *view, url string, max int64) dropzoneData {
+			return dropzoneData{V: v, URL: url, Max: max}
+		},
+		"pager": func(v *view, page, pages int, url func(int) string) pagerData {
+			return pagerData{V: v, Page: page, Pages: pages, url: url}
+		},
+	}
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	v := &views{pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("web: clone layout: %w", err)
+		}
+		if _, err := t.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("web: parse view %s: %w", name, err)
+		}
+		for _, def := range []string{"title", "content"} {
+			if t.Lookup(def) == nil {
+				return nil, fmt.Errorf("web: view %s does not define %q", name, def)
+			}
+		}
+		v.pages[name] = t
+	}
+	return v, nil
+}
+
+// fieldData is one labelled form field with its value and error message.
+type fieldData struct {
+	V            *view
+	Name, Type   string
+	Value, Error string
+	Required     bool
+}
+
+// choiceData is a field that names another record, with recent ones offered.
+type choiceData struct {
+	V    *view
+	Name string
+	Form formData
+}
+
+// dropzoneData is the upload widget: URL is the record's attachments API
+// (empty on the new-record form, which sends its files with the record).
+type dropzoneData struct {
+	V   *view
+	URL string
+	Max int64
+}
+
+// pagerData is the "previous / page n of m / next" bar.
+type pagerData struct {
+	V           *view
+	Page, Pages int
+	url         func(int) string
+}
+
+// URL is the link to page p.
+func (p pagerData) URL(n int) string { return p.url(n) }
+
+// view is what every page template receives: the request's language and user,
+// the CSRF token for its forms, and the page's own data in Page.
+type view struct {
+	Lang, Dir string
+	Org       string
+	User      *archive.User
+	CSRF      string
+	Path      string // the current path and query, for the language switch
+	Nav       string // the active navigation item
+	Page      any
+
+	tr  *catalogue
+	loc *time.Location
+}
+
+// T translates a message key of the catalogue, formatting args into it.
+func (v *view) T(key string, args ...any) string { return v.tr.text(key, args...) }
+
+// OtherLang is the language the switch offers.
+func (v *view) OtherLang() string {
+	if v.Lang == "en" {
+		return "ar"
+	}
+	return "en"
+}
+
+// LangURL is the link that switches to the other language and comes back here.
+func (v *view) LangURL() string {
+	return "/lang/" + v.OtherLang() + "?next=" + url.QueryEscape(v.Path)
+}
+
+// Can reports whether the signed-in user has perm, so templates hide what the
+// role may not do.
+func (v *view) Can(perm string) bool { return v.User != nil && archive.Can(v.User.Role, perm) }
+
+// Registers lists the registers for the navigation.
+func (v *view) Registers() []archive.Register { return archive.Registers() }
+
+// RegTitle is a register's name in the page's language.
+func (v *view) RegTitle(r any) string { return v.T("register." + fmt.Sprint(r)) }
+
+// Time shows a time in the organisation's zone.
+func (v *view) Time(t any) string {
+	switch t := t.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(v.loc).Format("2006-01-02 15:04")
+	case *time.Time:
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.In(v.loc).Format("2006-01-02 15:04")
+	}
+	return ""
+}
+
+// render executes the page template name with data and sends it as HTML.
+func (u *ui) render(c *fiber.Ctx, status int, name, nav string, page any) error {
+	t, ok := u.views.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no view %q", name)
+	}
+	v := u.newView(c, nav, page)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+func (u *ui) newView(c *fiber.Ctx, nav string, page any) *view {
+	lang := langOf(c)
+	v := &view{Lang: lang, Dir: "rtl", Org: u.s.cfg.Organisation, User: user(c), Nav: nav, Page: page,
+		tr: u.catalogues[lang], loc: u.s.store.Location(), Path: string(c.Request().RequestURI())}
+	if lang == "en" {
+		// The English interface reads left to right; the records themselves
+		// stay Arabic and are marked dir="auto" where they are shown.
+		v.Dir = "ltr"
+	}
+	v.CSRF = u.csrfToken(c)
+	return v
+}
+
+// langOf is the request's language: the switch cookie, Arabic by default.
+func langOf(c *fiber.Ctx) string {
+	if c.Cookies(langCookie) == "en" {
+		return "en"
+	}
+	return "ar"
+}
+
+const langCookie = "sijill_lang"
+
+// safeNext returns next if it is a path on this site, else "/": the login and
+// language redirects must not send anyone elsewhere.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if p := path.Clean(strings.SplitN(next, "?", 2)[0]); p == "" {
+		return "/"
+	}
+	return next
+}
