@@ -23,7 +23,7 @@ func (s *Server) storageState(ctx context.Context) string {
 // healthz tells whether the process is alive, with the state of what it needs.
 func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "storage": s.storageState(c.UserContext()), "index": s.indexStatus.get(),
-		"verify": s.fixity.view()})
+		"verify": s.fixity.view(), "ocr": s.ocrHealth()})
 }
 
 // readyz answers 503 while the server cannot serve: storage unreachable.

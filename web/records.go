@@ -154,6 +154,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.enqueueText(c.UserContext(), rec.ID, files)
 	if err := s.indexRecord(c.UserContext(), rec); err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, quote(etag))
-	return c.JSON(rec)
+	return c.JSON(s.withTextStatus(c.UserContext(), rec))
 }
 
 func (s *Server) updateRecord(c *fiber.Ctx) error {

@@ -1,0 +1,383 @@
+// Package extract reads the text of stored attachments so that scanned
+// letters are searchable: the text layer of born-digital PDFs (poppler's
+// pdftotext), Arabic and English OCR of scans and photos (Tesseract, PDF pages
+// rasterised with pdftoppm first), and the XML of DOCX and ODT documents.
+//
+// Extraction runs in the background in a bounded pool of workers whose jobs
+// are recorded in the bucket (jobs/extract/{sha256}.json), so an upload never
+// waits for OCR and a restart finishes what was queued. The text is stored
+// once per distinct file with archive.Store.PutText.
+//
+// extract imports archive only; the server supplies a callback to re-index
+// the records that carry a file once its text is known.
+package extract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// ErrUnavailable is returned when the tool a file needs is not installed
+// (Tesseract with its Arabic data, or poppler-utils). The job is then marked
+// unavailable, not failed, and is tried again after a restart.
+var ErrUnavailable = errors.New("extract: tool not installed")
+
+// Tools says which external programs this host has. A missing one makes the
+// files that need it "unavailable"; the server keeps running.
+type Tools struct {
+	Tesseract bool `json:"tesseract"`
+	// Arabic is whether Tesseract has the ara (and eng) language data.
+	Arabic    bool `json:"arabic"`
+	Pdftotext bool `json:"pdftotext"`
+	Pdftoppm  bool `json:"pdftoppm"`
+	Pdfinfo   bool `json:"pdfinfo"`
+}
+
+// OCR reports whether scans can be read.
+func (t Tools) OCR() bool { return t.Tesseract && t.Arabic }
+
+// DetectTools looks the programs up on PATH and asks Tesseract for its
+// languages.
+func DetectTools(ctx context.Context) Tools {
+	has := func(name string) bool { _, err := exec.LookPath(name); return err == nil }
+	t := Tools{Tesseract: has("tesseract"), Pdftotext: has("pdftotext"), Pdftoppm: has("pdftoppm"), Pdfinfo: has("pdfinfo")}
+	if t.Tesseract {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "tesseract", "--list-langs").CombinedOutput()
+		if err == nil {
+			langs := map[string]bool{}
+			for _, l := range strings.Fields(string(out)) {
+				langs[l] = true
+			}
+			t.Arabic = langs["ara"] && langs["eng"]
+		}
+	}
+	return t
+}
+
+// Result is the text read from one file.
+type Result struct {
+	Text string
+	// Pages is the number of pages read (1 for a single image or a document).
+	Pages int
+	// Method says how: "text" (a PDF text layer), "ocr", "text+ocr" (a PDF
+	// mixing both), or "xml" (DOCX, ODT).
+	Method string
+}
+
+// Extractor runs the external tools over one file.
+type Extractor struct {
+	Tools Tools
+	// PageTimeout bounds the work on one page (rasterising and OCR, or the
+	// text layer); a page taking longer fails the file.
+	PageTimeout time.Duration
+	// MaxPages bounds the pages read from one PDF or TIFF; the rest is skipped.
+	MaxPages int
+}
+
+// The resolution and page segmentation mode for OCR, measured with
+// go run ./archive/extract/bench -measure: a record print of corpus text
+// (Amiri, 194 words), rasterised clean and spoiled like a scan (1.5 degrees
+// of skew, grey noise, 1% speckles); the share of its words Tesseract 5.3
+// (ara+eng) reads:
+//
+//	                psm 3   psm 4   psm 6
+//	150 dpi clean   0.954   0.954   0.933
+//	150 dpi scan    0.778   0.778   0.753
+//	200 dpi clean   0.943   0.943   0.964
+//	200 dpi scan    0.799   0.789   0.856
+//	300 dpi clean   0.943   0.943   0.871
+//	300 dpi scan    0.840   0.820   0.830
+//	400 dpi clean   0.892   0.892   0.820
+//	400 dpi scan    0.830   0.840     -
+//
+// Scans are what matters: below 300 dpi the dots that tell ب ت ث ن ي apart
+// shrink to a pixel or two under noise and words are lost; above it the work
+// grows with the square of the resolution and the Arabic model, trained near
+// 300 dpi, reads worse. At 300 dpi mode 3 (automatic page layout) reads the
+// scan best and ties mode 4 on a clean page; mode 6 (one uniform block)
+// mangles the letterhead and right-aligned short lines. Mode 3 also keeps the
+// two columns of a bilingual Arabic/French letterhead apart, which mode 4
+// would read across, line by line.
+const (
+	ocrDPI = 300
+	ocrPSM = "3"
+)
+
+// minLettersPerPage is how many letters a PDF page's text layer needs to be
+// taken as real text; fewer (a scanner's stamp, a page number, nothing) and
+// the page is read by OCR.
+const minLettersPerPage = 20
+
+// File extracts the text of the file at path, whose content type archive
+// sniffed. dir is a scratch directory for rasterised pages.
+func (x *Extractor) File(ctx context.Context, path, contentType, dir string) (Result, error) {
+	var (
+		res Result
+		err error
+	)
+	switch contentType {
+	case "application/pdf":
+		res, err = x.pdf(ctx, path, dir)
+	case "image/png", "image/jpeg", "image/webp":
+		res, err = x.image(ctx, path, 1, false)
+	case "image/tiff":
+		pages, perr := tiffPages(path)
+		if perr != nil {
+			return Result{}, perr
+		}
+		res, err = x.image(ctx, path, pages, true)
+	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+		res, err = docxText(path)
+	case "application/vnd.oasis.opendocument.text":
+		res, err = odtText(path)
+	default:
+		return Result{}, fmt.Errorf("files of type %s have no text to read", contentType)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res.Text = clean(res.Text)
+	return res, nil
+}
+
+// clean normalises extracted text: NFKC folds the presentation forms of
+// Arabic PDF text layers (ﻻ ﺍﻟ) into letters, form feeds become blank lines,
+// and runs of blank lines shrink to one.
+func clean(s string) string {
+	s = norm.NFKC.String(strings.ToValidUTF8(s, ""))
+	s = strings.ReplaceAll(s, "\f", "\n\n")
+	var b strings.Builder
+	blank := 0
+	for line := range strings.Lines(s) {
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		if strings.TrimSpace(line) == "" {
+			blank++
+			if blank > 1 || b.Len() == 0 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
+}
+
+func (x *Extractor) pageTimeout() time.Duration {
+	if x.PageTimeout <= 0 {
+		return 2 * time.Minute
+	}
+	return x.PageTimeout
+}
+
+func (x *Extractor) maxPages() int {
+	if x.MaxPages <= 0 {
+		return 500
+	}
+	return x.MaxPages
+}
+
+// pdf reads each page's text layer and OCRs the pages that have none, so a
+// letter whose cover page was typed and whose annexes were scanned is read
+// whole.
+func (x *Extractor) pdf(ctx context.Context, path, dir string) (Result, error) {
+	if !x.Tools.Pdftotext || !x.Tools.Pdfinfo {
+		return Result{}, fmt.Errorf("%w: pdftotext and pdfinfo (poppler-utils)", ErrUnavailable)
+	}
+	pages, err := x.pdfPages(ctx, path)
+	if err != nil {
+		return Result{}, err
+	}
+	n := min(pages, x.maxPages())
+	var b strings.Builder
+	textPages, ocrPages := 0, 0
+	for p := 1; p <= n; p++ {
+		ps := strconv.Itoa(p)
+		out, err := x.run(ctx, "pdftotext", "-enc", "UTF-8", "-f", ps, "-l", ps, path, "-")
+		if err != nil {
+			return Result{}, fmt.Errorf("page %d: %w", p, err)
+		}
+		text := norm.NFKC.String(string(out))
+		if letters(text) < minLettersPerPage {
+			if !x.Tools.Pdftoppm || !x.Tools.OCR() {
+				if letters(text) == 0 && p == n && textPages == 0 {
+					return Result{}, fmt.Errorf("%w: the PDF is scanned and needs tesseract (tesseract-ocr-ara) and pdftoppm", ErrUnavailable)
+				}
+			} else {
+				ocr, err := x.ocrPDFPage(ctx, path, dir, p)
+				if err != nil {
+					return Result{}, fmt.Errorf("page %d: %w", p, err)
+				}
+				if letters(ocr) > letters(text) {
+					text = ocr
+					ocrPages++
+				}
+			}
+		} else {
+			textPages++
+		}
+		b.WriteString(text)
+		b.WriteString("\n\n")
+	}
+	method := "text"
+	switch {
+	case ocrPages > 0 && textPages > 0:
+		method = "text+ocr"
+	case ocrPages > 0:
+		method = "ocr"
+	}
+	return Result{Text: b.String(), Pages: n, Method: method}, nil
+}
+
+func (x *Extractor) pdfPages(ctx context.Context, path string) (int, error) {
+	out, err := x.run(ctx, "pdfinfo", path)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(out)) {
+		if v, ok := strings.CutPrefix(line, "Pages:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("pdfinfo: unreadable page count %q", strings.TrimSpace(v))
+			}
+			if n == 0 {
+				return 0, errors.New("the PDF has no pages")
+			}
+			return n, nil
+		}
+	}
+	return 0, errors.New("pdfinfo: no page count: the PDF is damaged")
+}
+
+// ocrPDFPage rasterises page p in grey at ocrDPI and reads it.
+func (x *Extractor) ocrPDFPage(ctx context.Context, path, dir string, p int) (string, error) {
+	ps := strconv.Itoa(p)
+	prefix := filepath.Join(dir, "page")
+	if _, err := x.run(ctx, "pdftoppm", "-r", strconv.Itoa(ocrDPI), "-gray", "-f", ps, "-l", ps, "-singlefile", path, prefix); err != nil {
+		return "", err
+	}
+	img := prefix + ".pgm"
+	defer os.Remove(img)
+	out, err := x.tesseract(ctx, img, 1, ocrDPI)
+	return string(out), err
+}
+
+// image reads a scan or photo. A TIFF states its own resolution (scanners
+// write it); a PNG or JPEG without one is taken as ocrDPI rather than
+// Tesseract's guess of 70, which ruins the Arabic model's reading.
+func (x *Extractor) image(ctx context.Context, path string, pages int, tiff bool) (Result, error) {
+	if !x.Tools.OCR() {
+		return Result{}, fmt.Errorf("%w: tesseract with Arabic (tesseract-ocr-ara)", ErrUnavailable)
+	}
+	dpi := 0
+	if !tiff {
+		if dpi = imageDPI(path); dpi == 0 {
+			dpi = ocrDPI
+		}
+	}
+	pages = max(pages, 1)
+	out, err := x.tesseract(ctx, path, pages, dpi)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Text: string(out), Pages: pages, Method: "ocr"}, nil
+}
+
+// tesseract reads an image (every page of a multi-page TIFF) in Arabic and
+// English, after a median filter where Go can decode it (see denoise). dpi is
+// the image's resolution, 0 to let Tesseract read it from the file.
+func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) ([]byte, error) {
+	clean := img + ".median.pgm"
+	if ok, err := denoise(img, clean); err != nil {
+		return nil, fmt.Errorf("extract: denoise: %w", err)
+	} else if ok {
+		defer os.Remove(clean)
+		img = clean
+	}
+	args := []string{img, "-", "-l", "ara+eng", "--psm", ocrPSM}
+	if dpi > 0 {
+		args = append(args, "--dpi", strconv.Itoa(dpi))
+	}
+	return x.runFor(ctx, time.Duration(pages)*x.pageTimeout(), "tesseract", args...)
+}
+
+func (x *Extractor) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return x.runFor(ctx, x.pageTimeout(), name, args...)
+}
+
+// runFor runs a tool for at most d, niced so that OCR never competes with
+// the API for the processor, and with OpenMP held to one thread: the pool's
+// worker count is then the number of cores OCR uses.
+func (x *Extractor) runFor(ctx context.Context, d time.Duration, name string, args ...string) ([]byte, error) {
+	tctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	cmd := exec.CommandContext(tctx, name, args...)
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "LC_ALL=C.UTF-8")
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s", ErrUnavailable, name)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
+	err := cmd.Wait()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // shutting down: nobody's fault, the job stays queued
+		}
+		if tctx.Err() != nil {
+			return nil, fmt.Errorf("%s took longer than %s", name, d)
+		}
+		msg := firstLines(stderr.String(), 3)
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("%s: %s", name, msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+// firstLines keeps the first n non-empty lines of a tool's complaint, which
+// say what is wrong; the rest repeats it.
+func firstLines(s string, n int) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		out = append(out, line)
+		if len(out) == n {
+			break
+		}
+	}
+	return strings.Join(out, "; ")
+}

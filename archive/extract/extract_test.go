@@ -1,0 +1,360 @@
+package extract_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
+	"github.com/sijill/sijill/archive/extract/extracttest"
+	"github.com/sijill/sijill/archive/folder"
+)
+
+// The lines printed on the test pages, and words of them OCR must read.
+const (
+	subject = "دعوة إلى اجتماع المكتب السياسي"
+	body    = "يشرفنا أن ندعوكم إلى حضور اجتماع المكتب السياسي لمناقشة التقرير المالي وتحضير المؤتمر الجهوي بمدينة بوزنيقة."
+)
+
+var ocrWords = []string{"اجتماع", "المكتب", "السياسي", "التقرير", "المالي", "المؤتمر", "بوزنيقة"}
+
+// needTools fails, never skips, without the real tools.
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"tesseract", "pdftotext", "pdftoppm", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: run `make test` (it installs tesseract-ocr-ara and poppler-utils)", tool)
+		}
+	}
+	if !extract.DetectTools(context.Background()).OCR() {
+		t.Fatal("tesseract lacks the ara or eng language data: run `make test` (it installs tesseract-ocr-ara)")
+	}
+}
+
+// found returns the wanted words missing from text.
+func missing(text string, want []string) []string {
+	var out []string
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// fold forgives what the search index forgives too: the seat of a hamza,
+// alef maqsura for ya and ta marbuta for ha.
+func fold(s string) string {
+	return strings.NewReplacer("أ", "ا", "إ", "ا", "آ", "ا", "ى", "ي", "ة", "ه").Replace(s)
+}
+
+func foldAll(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = fold(w)
+	}
+	return out
+}
+
+func office(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		w, _ := zw.Create(n)
+		w.Write([]byte(files[n]))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+const docxXML = `<?xml version="1.0" encoding="UTF-8"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:r><w:t>محضر اجتماع</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> الكتابة الإقليمية</w:t></w:r></w:p>
+<w:p><w:r><w:instrText>PAGE</w:instrText><w:t>صادق الأعضاء على الميزانية</w:t></w:r></w:p>
+</w:body></w:document>`
+
+const odtXML = `<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">
+<office:body><office:text><text:h>قرار المجلس الوطني</text:h><text:p>تشكيل<text:s/>لجنة التحكيم</text:p></office:text></office:body></office:document-content>`
+
+// TestFile reads each kind of file a secretariat stores, with the real tools.
+func TestFile(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	born, err := extracttest.PrintPDF(ctx, subject, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := extracttest.Page(ctx, born, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The print's letterhead, subject and body fill the top of the page; OCR
+	// of that part is what the test waits for.
+	top := extracttest.Crop(page, 0, page.Bounds().Dy()/2)
+	scan := extracttest.Spoil(top, 1.5, 40, 0.003, 7)
+	scanPNG := extracttest.EncodePNG(scan)
+	scanPDF, err := extracttest.ImagePDF(scanPNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := top.Bounds().Dy()
+	tiff := extracttest.TIFF(extracttest.Crop(top, 0, h/2), extracttest.Crop(top, h/2, h))
+
+	x := &extract.Extractor{Tools: extract.DetectTools(ctx), PageTimeout: time.Minute}
+	for _, tc := range []struct {
+		name, ctype string
+		data        []byte
+		method      string
+		pages       int
+		want        []string
+		wantErr     string
+	}{
+		{"born-digital PDF", "application/pdf", born, "text", 1, []string{"دعوة إلى اجتماع المكتب السياسي", "لمناقشة التقرير المالي"}, ""},
+		{"scanned PNG", "image/png", scanPNG, "ocr", 1, ocrWords, ""},
+		{"scanned PDF", "application/pdf", scanPDF, "ocr", 1, ocrWords, ""},
+		{"two-page TIFF", "image/tiff", tiff, "ocr", 2, ocrWords, ""},
+		{"DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			office(t, map[string]string{"word/document.xml": docxXML}), "xml", 1, []string{"محضر اجتماع", "الكتابة الإقليمية\nصادق الأعضاء على الميزانية"}, ""},
+		{"ODT", "application/vnd.oasis.opendocument.text",
+			office(t, map[string]string{"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": odtXML}), "xml", 1,
+			[]string{"قرار المجلس الوطني\nتشكيل لجنة التحكيم"}, ""},
+		{"corrupt PDF", "application/pdf", []byte("%PDF-1.7\n" + strings.Repeat("\x00garbage\xff", 200)), "", 0, nil, "pdfinfo"},
+		{"corrupt PNG", "image/png", append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0xAB}, 500)...), "", 0, nil, "tesseract"},
+		{"DOCX without a body", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			office(t, map[string]string{"word/styles.xml": "<x/>"}), "", 0, nil, "no word/document.xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "file")
+			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := x.File(ctx, path, tc.ctype, dir)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Method != tc.method || res.Pages != tc.pages {
+				t.Errorf("method %q pages %d, want %q %d", res.Method, res.Pages, tc.method, tc.pages)
+			}
+			if m := missing(fold(res.Text), foldAll(tc.want)); len(m) > 0 {
+				t.Errorf("the text lacks %q:\n%s", m, res.Text)
+			}
+			if strings.ContainsFunc(res.Text, func(r rune) bool { return r >= 0xFB50 && r <= 0xFEFF }) {
+				t.Errorf("presentation forms left in the text:\n%s", res.Text)
+			}
+		})
+	}
+}
+
+// TestFileWithoutTools: a host without Tesseract or poppler says the file is
+// unavailable rather than failed, and still reads office documents.
+func TestFileWithoutTools(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	x := &extract.Extractor{}
+	for _, ctype := range []string{"image/png", "application/pdf"} {
+		path := filepath.Join(dir, "f")
+		os.WriteFile(path, []byte("x"), 0o600)
+		if _, err := x.File(ctx, path, ctype, dir); !errors.Is(err, extract.ErrUnavailable) {
+			t.Errorf("%s without tools: %v, want ErrUnavailable", ctype, err)
+		}
+	}
+	path := filepath.Join(dir, "d")
+	os.WriteFile(path, office(t, map[string]string{"word/document.xml": docxXML}), 0o600)
+	res, err := x.File(ctx, path, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", dir)
+	if err != nil || !strings.Contains(res.Text, "محضر اجتماع") {
+		t.Errorf("DOCX without tools: %q %v", res.Text, err)
+	}
+}
+
+func newStore(t *testing.T, dir string) *archive.Store {
+	t.Helper()
+	b, err := folder.Open(filepath.Join(dir, "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "bucket", ".tmp")
+	os.MkdirAll(tmp, 0o750)
+	return archive.NewStore(b, archive.Options{TempDir: tmp})
+}
+
+// reindexLog records the pool's calls back to re-index records.
+type reindexLog struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *reindexLog) reindex(_ context.Context, ids []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, ids...)
+	return nil
+}
+
+func (r *reindexLog) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.ids, id)
+}
+
+func put(t *testing.T, s *archive.Store, name string, data []byte) archive.Attachment {
+	t.Helper()
+	a, err := s.PutBlob(context.Background(), bytes.NewReader(data), name, 50<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestPool: jobs are recorded in the bucket, the text is stored once per
+// file, every record carrying a file is re-indexed, a bad file fails with its
+// reason without stopping the others, and a restart finishes the queue.
+func TestPool(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	store := newStore(t, dir)
+
+	born, err := extracttest.PrintPDF(ctx, subject, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docx := put(t, store, "محضر.docx", office(t, map[string]string{"word/document.xml": docxXML}))
+	pdf := put(t, store, "letter.pdf", born)
+	bad := put(t, store, "bad.pdf", []byte("%PDF-1.4\n"+strings.Repeat("garbage ", 100)))
+
+	// The first pool is closed at once, with its queue unread.
+	var log1 reindexLog
+	p1 := extract.New(ctx, store, extract.Options{Workers: 1, Reindex: log1.reindex, Tools: &extract.Tools{}})
+	// No tools: nothing can be read but the DOCX; closing before Start leaves all pending.
+	for id, files := range map[string][]archive.Attachment{
+		"incoming-2026-1": {pdf, docx}, "incoming-2026-2": {pdf}, "incoming-2026-3": {bad},
+	} {
+		if err := p1.Enqueue(ctx, id, files); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p1.Close()
+	for _, a := range []archive.Attachment{pdf, docx, bad} {
+		if st, ok, err := p1.Status(ctx, a.SHA256); err != nil || !ok || st.Status != extract.StatusPending {
+			t.Fatalf("%s after close: %+v %v %v, want pending", a.Name, st, ok, err)
+		}
+	}
+
+	// A restart resumes the queue.
+	var log2 reindexLog
+	p2 := extract.New(ctx, store, extract.Options{Workers: 2, Reindex: log2.reindex})
+	if err := p2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := p2.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		a      archive.Attachment
+		status string
+		text   string
+	}{
+		{pdf, extract.StatusDone, "لمناقشة التقرير المالي"},
+		{docx, extract.StatusDone, "صادق الأعضاء"},
+		{bad, extract.StatusFailed, ""},
+	} {
+		st, _, err := p2.Status(ctx, tc.a.SHA256)
+		if err != nil || st.Status != tc.status {
+			t.Errorf("%s: %+v %v, want %s", tc.a.Name, st, err, tc.status)
+		}
+		text, ok, _ := store.Text(ctx, tc.a.SHA256)
+		if tc.status == extract.StatusDone && (!ok || !strings.Contains(text, tc.text) || st.Chars != len([]rune(text))) {
+			t.Errorf("%s: stored text %q (%v), chars %d", tc.a.Name, text, ok, st.Chars)
+		}
+		if tc.status == extract.StatusFailed && (st.Error == "" || ok) {
+			t.Errorf("%s: failed without a reason (%q) or with text stored (%v)", tc.a.Name, st.Error, ok)
+		}
+	}
+	for _, id := range []string{"incoming-2026-1", "incoming-2026-2"} {
+		if !log2.has(id) {
+			t.Errorf("%s was not re-indexed after its file's text was read: %v", id, log2.ids)
+		}
+	}
+	if log2.has("incoming-2026-3") {
+		t.Errorf("the record of a failed file was re-indexed: %v", log2.ids)
+	}
+
+	// A file already read is not read again when another record carries it,
+	// unless asked.
+	if err := p2.Enqueue(ctx, "outgoing-2026-9", []archive.Attachment{pdf}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := p2.Job(ctx, pdf.SHA256)
+	if again.Status != extract.StatusDone || !slices.Contains(again.Records, "outgoing-2026-9") || p2.Queued() != 0 {
+		t.Errorf("second carrier not noted or the file queued again: records %v, queued %d", again.Records, p2.Queued())
+	}
+	if err := p2.Reextract(ctx, "outgoing-2026-9", []archive.Attachment{pdf}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if !log2.has("outgoing-2026-9") {
+		t.Errorf("re-extraction did not re-index the carriers: %v", log2.ids)
+	}
+}
+
+// TestPoolWithoutTools: a file whose tool is missing is unavailable, and
+// becomes readable after a restart with the tool installed.
+func TestPoolWithoutTools(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	store := newStore(t, t.TempDir())
+	born, err := extracttest.PrintPDF(ctx, subject, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := put(t, store, "letter.pdf", born)
+	p1 := extract.New(ctx, store, extract.Options{Tools: &extract.Tools{}})
+	if err := p1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p1.Enqueue(ctx, "incoming-2026-1", []archive.Attachment{pdf})
+	p1.Wait(ctx)
+	p1.Close()
+	st, _, _ := p1.Status(ctx, pdf.SHA256)
+	if st.Status != extract.StatusUnavailable || !strings.Contains(st.Error, "poppler-utils") {
+		t.Fatalf("without poppler: %+v, want unavailable naming poppler-utils", st)
+	}
+	p2 := extract.New(ctx, store, extract.Options{})
+	if err := p2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	p2.Wait(ctx)
+	if st, _, _ := p2.Status(ctx, pdf.SHA256); st.Status != extract.StatusDone || st.Chars == 0 {
+		t.Errorf("after installing poppler: %+v, want done", st)
+	}
+}

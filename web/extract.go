@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
+)
+
+// TextExtractor is what the server needs of the background text extraction
+// (extract.Pool): queue a record's files, and say how far each has got.
+type TextExtractor interface {
+	Enqueue(ctx context.Context, recordID string, files []archive.Attachment) error
+	Status(ctx context.Context, sum string) (extract.Status, bool, error)
+	Tools() extract.Tools
+	Workers() int
+	Queued() int
+}
+
+// enqueueText queues the text extraction of files newly carried by recordID.
+// It runs before the record is indexed (see extract.Pool.Enqueue). A failure
+// to queue does not fail the upload: the files are stored, and sijill
+// reindex --ocr reads them later.
+func (s *Server) enqueueText(ctx context.Context, recordID string, files []archive.Attachment) {
+	if s.extractor == nil || len(files) == 0 {
+		return
+	}
+	if err := s.extractor.Enqueue(ctx, recordID, files); err != nil {
+		s.log.Error("files stored but their text extraction not queued; run sijill reindex --ocr", "id", recordID, "err", err)
+	}
+}
+
+// ReindexRecords re-indexes the records with ids, loading each afresh: the
+// extraction pool calls it once a file's text is stored.
+func (s *Server) ReindexRecords(ctx context.Context, ids []string) error {
+	var errs []error
+	for _, id := range ids {
+		rec, _, err := s.store.Get(ctx, id)
+		if archive.ErrorCode(err) == archive.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := s.indexRecord(ctx, rec); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// attachmentView is an attachment as the API shows it: with the state of its
+// text, which is not part of the record's stored JSON.
+type attachmentView struct {
+	archive.Attachment
+	Text *extract.Status `json:"text,omitempty"`
+}
+
+// recordView is a record with its attachments' text states; its Attachments
+// field hides the embedded record's.
+type recordView struct {
+	*archive.Record
+	Attachments []attachmentView `json:"attachments"`
+}
+
+// withTextStatus adds to each attachment of rec the state of its text:
+// pending, done (with its character count), failed (with the reason) or
+// unavailable (the tool is not installed); "none" for a file stored when no
+// extraction was queued for it.
+func (s *Server) withTextStatus(ctx context.Context, rec *archive.Record) any {
+	if s.extractor == nil {
+		return rec
+	}
+	out := recordView{Record: rec, Attachments: make([]attachmentView, len(rec.Attachments))}
+	cache := map[string]*extract.Status{}
+	for i, a := range rec.Attachments {
+		st, ok := cache[a.SHA256]
+		if !ok {
+			v, found, err := s.extractor.Status(ctx, a.SHA256)
+			switch {
+			case err != nil:
+				s.log.Warn("reading a text extraction job", "sha256", a.SHA256, "err", err)
+				v = extract.Status{Status: "unknown"}
+			case !found:
+				v = extract.Status{Status: "none"}
+			}
+			st = &v
+			cache[a.SHA256] = st
+		}
+		out.Attachments[i] = attachmentView{Attachment: a, Text: st}
+	}
+	return out
+}
+
+// ocrHealth tells /healthz which extraction tools are installed, how many
+// workers read files and how many files wait.
+func (s *Server) ocrHealth() fiber.Map {
+	if s.extractor == nil {
+		return fiber.Map{"enabled": false}
+	}
+	t := s.extractor.Tools()
+	return fiber.Map{"enabled": true, "available": t.OCR() && t.Pdftotext && t.Pdftoppm,
+		"tesseract": t.Tesseract, "arabic": t.Arabic, "pdftotext": t.Pdftotext, "pdftoppm": t.Pdftoppm, "pdfinfo": t.Pdfinfo,
+		"workers": s.extractor.Workers(), "queued": s.extractor.Queued()}
+}
