@@ -22,6 +22,9 @@ type Config struct {
 	SecureCookies bool
 	S3            *s3.Config // nil: the local folder under Data
 	LogLevel      slog.Level
+	// OCRWorkers is how many attachments are read (OCR, PDF text) at once;
+	// 0 means one per core less one.
+	OCRWorkers int
 	// VerifyEvery is how often the server checks the archive's fixity (0: never);
 	// VerifyFirst is when the first check runs after start.
 	VerifyEvery time.Duration
@@ -43,6 +46,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	maxUp := fs.String("max-upload-mb", env("SIJILL_MAX_UPLOAD_MB", "100"), "largest upload in MB (SIJILL_MAX_UPLOAD_MB)")
 	verifyEvery := fs.String("verify-every", env("SIJILL_VERIFY_EVERY", "24h"), "how often the server verifies every file and hash chain; 0 never (SIJILL_VERIFY_EVERY)")
 	verifyFirst := fs.String("verify-first", env("SIJILL_VERIFY_FIRST", "1m"), "when the first verification runs after start (SIJILL_VERIFY_FIRST)")
+	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -65,6 +69,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		if *d.dst, err = time.ParseDuration(d.v); err != nil || *d.dst < 0 {
 			return nil, fmt.Errorf("%s %q: want a duration such as 24h or 90m, or 0", d.name, d.v)
 		}
+	}
+	if cfg.OCRWorkers, err = strconv.Atoi(*ocrWorkers); err != nil || cfg.OCRWorkers < 0 || cfg.OCRWorkers > 256 {
+		return nil, fmt.Errorf("SIJILL_OCR_WORKERS %q: want a number from 0 (one per core less one) to 256", *ocrWorkers)
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("SIJILL_LOG_LEVEL: %w", err)

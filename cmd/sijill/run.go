@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/archive/folder"
 	"github.com/sijill/sijill/archive/s3"
 	"github.com/sijill/sijill/index"
@@ -63,6 +64,8 @@ type Main struct {
 	Store  *archive.Store
 	Index  *index.Index
 	Server *web.Server
+	// Extract reads the text of attachments in the background.
+	Extract *extract.Pool
 
 	cancel  context.CancelFunc // stops a background index rebuild
 	rebuilt chan struct{}      // closed when the background rebuild has ended
@@ -142,9 +145,18 @@ func (m *Main) Open(ctx context.Context) error {
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
+	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Reindex: m.Server.ReindexRecords, Logger: m.Logger})
+	m.Server.SetExtractor(m.Extract)
+	if t := m.Extract.Tools(); !t.OCR() || !t.Pdftotext || !t.Pdftoppm {
+		m.Logger.Warn("text extraction: some tools are missing; files needing them are marked unavailable",
+			"tesseract", t.Tesseract, "arabic", t.Arabic, "pdftotext", t.Pdftotext, "pdftoppm", t.Pdftoppm)
+	}
 	if err := m.Server.Open(); err != nil {
 		ix.Close()
 		return err
+	}
+	if err := m.Extract.Start(ctx); err != nil {
+		m.Logger.Error("text extraction: queued files not resumed; restart or run sijill reindex --ocr", "err", err)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel, m.rebuilt = cancel, make(chan struct{})
@@ -175,6 +187,7 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := m.Server.Shutdown(ctx)
+	m.Extract.Close() // files being read stay queued for the next start
 	m.cancel()
 	<-m.rebuilt
 	if m.verifyDone != nil {
