@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-2"
+const MappingVersion = "sijill-3"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -44,7 +44,11 @@ const (
 	kwTag             = "k.tag"
 	kwStatus          = "k.status"
 	kwConfidentiality = "k.confidentiality"
-	numNumber         = "n.number"
+	// kwRestricted is "1" on every record that is not plainly normal, so
+	// the filter for readers is a short exclusion list rather than a
+	// conjunction with nearly every record.
+	kwRestricted = "k.restricted"
+	numNumber    = "n.number"
 )
 
 // textFields are the searchable text fields, in the order highlights are shown.
@@ -122,6 +126,9 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 		conf = archive.Normal
 	}
 	keyword(kwConfidentiality, nil, conf)
+	if conf != archive.Normal {
+		keyword(kwRestricted, nil, "1")
+	}
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(numNumber, nil, float64(rec.Number), optKeyword))
 
 	return doc

@@ -157,6 +157,11 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	default:
 		top = query.NewConjunctionQuery(must)
 	}
+	if !q.SeeConfidential {
+		// Every record not known to be normal is excluded (buildDocument
+		// marks them), inside the query: hits, total and facets alike.
+		top = query.NewBooleanQuery([]query.Query{top}, nil, []query.Query{termQuery(kwRestricted, "1")})
+	}
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
 	req.Fields = append([]string{kwRegister, kwYear, numNumber, kwDate}, textFields...)
@@ -218,10 +223,6 @@ func filterQueries(q Query) ([]query.Query, error) {
 		rq := query.NewTermRangeInclusiveQuery(q.From, q.To, &yes, &yes)
 		rq.SetField(kwDate)
 		out = append(out, rq)
-	}
-	if !q.SeeConfidential {
-		// Whitelist: only what is known to be normal is shown.
-		out = append(out, termQuery(kwConfidentiality, archive.Normal))
 	}
 	return out, nil
 }
@@ -303,15 +304,20 @@ func (ix *Index) wordQuery(w string, m *marks) query.Query {
 		if len(ss) == 0 {
 			continue // a stop word
 		}
+		// The stems alone decide what matches: a word as written always has
+		// its stem at the same place. Adding the exact term to rank exact
+		// forms higher doubled the cost of every word.
+		m.addExact(string(e.Term))
+		if len(ss) == 1 {
+			m.addStem(ss[0])
+			parts = append(parts, termQuery(fieldAll, ss[0]))
+			continue
+		}
 		alts := []query.Query{}
 		for _, s := range ss {
 			alts = append(alts, termQuery(fieldAll, s))
 			m.addStem(s)
 		}
-		m.addExact(string(e.Term))
-		eq := termQuery(fieldExact, string(e.Term))
-		eq.SetBoost(exactBoost)
-		alts = append(alts, eq)
 		parts = append(parts, query.NewDisjunctionQuery(alts))
 	}
 	switch len(parts) {
@@ -367,8 +373,9 @@ func (ix *Index) prefixQuery(w string, m *marks) query.Query {
 	return query.NewConjunctionQuery(parts)
 }
 
-// phraseQuery matches the words in this order: as written (ranked higher), or
-// by their stems, so "اللجنة المركزية" also finds "للجنة المركزية".
+// phraseQuery matches the words in this order, by their stems, so
+// "اللجنة المركزية" also finds "للجنة المركزية" and "مجلس وطني" finds
+// "المجلس الوطني". Stop words inside the phrase hold their place.
 func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 	exact := ix.an.exact.Analyze([]byte(text))
 	switch len(exact) {
@@ -377,35 +384,30 @@ func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 	case 1:
 		return ix.wordQuery(text, m)
 	}
-	words := make([]string, len(exact))
-	for i, t := range exact {
-		words[i] = string(t.Term)
-		m.addExact(words[i])
-	}
-	eq := query.NewPhraseQuery(words, fieldExact)
-	eq.SetBoost(exactBoost)
-	alts := []query.Query{eq}
+	// The stemmed phrase matches wherever the exact one would (each word's
+	// stem stands at the word's place), so it alone decides.
 	stemmed := ix.an.stemmed.Analyze([]byte(text))
-	if len(stemmed) > 0 {
-		first, last := stemmed[0].Position, stemmed[len(stemmed)-1].Position
-		slots := make([][]string, last-first+1)
-		for _, t := range stemmed {
-			slots[t.Position-first] = append(slots[t.Position-first], string(t.Term))
-			m.addStem(string(t.Term))
-		}
-		if len(slots) > 1 {
-			alts = append(alts, query.NewMultiPhraseQuery(slots, fieldAll))
-		} else {
-			var ts []query.Query
-			for _, s := range slots[0] {
-				ts = append(ts, termQuery(fieldAll, s))
-			}
-			// A phrase of one real word and stop words: the exact phrase or,
-			// failing it, that word.
-			alts = append(alts, query.NewDisjunctionQuery(ts))
-		}
+	if len(stemmed) == 0 {
+		return nil
 	}
-	return query.NewDisjunctionQuery(alts)
+	first, last := stemmed[0].Position, stemmed[len(stemmed)-1].Position
+	slots := make([][]string, last-first+1)
+	for _, t := range stemmed {
+		slots[t.Position-first] = append(slots[t.Position-first], string(t.Term))
+		m.addStem(string(t.Term))
+	}
+	if len(slots) > 1 {
+		return query.NewMultiPhraseQuery(slots, fieldAll)
+	}
+	// One real word among stop words: that word.
+	var ts []query.Query
+	for _, s := range slots[0] {
+		ts = append(ts, termQuery(fieldAll, s))
+	}
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	return query.NewDisjunctionQuery(ts)
 }
 
 func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems map[string][]string) Hit {
