@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-3"
+const MappingVersion = "sijill-4"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -35,6 +35,10 @@ const (
 	fieldTo          = "to"
 	fieldCommittee   = "committee"
 	fieldTags        = "tags"
+	fieldReference   = "reference"
+	fieldAttendees   = "attendees"
+	fieldApologies   = "apologies"
+	fieldAgenda      = "agenda"
 	fieldAttachments = "attachments"
 
 	kwRegister        = "k.register"
@@ -52,10 +56,12 @@ const (
 )
 
 // textFields are the searchable text fields, in the order highlights are shown.
-var textFields = []string{fieldSubject, fieldBody, fieldFrom, fieldTo, fieldCommittee, fieldTags, fieldAttachments}
+var textFields = []string{fieldSubject, fieldBody, fieldFrom, fieldTo, fieldCommittee, fieldTags,
+	fieldReference, fieldAttendees, fieldApologies, fieldAgenda, fieldAttachments}
 
 const (
 	optStored  = bindex.StoreField
+	optExact   = bindex.IndexField                             // prefixes only
 	optText    = bindex.IndexField | bindex.IncludeTermVectors // positions, for phrases
 	optKeyword = bindex.IndexField | bindex.StoreField | bindex.DocValues
 )
@@ -100,12 +106,19 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 		text(fieldTags, []uint64{uint64(i)}, tag)
 		keyword(kwTag, []uint64{uint64(i)}, tag)
 	}
-	for i, t := range texts {
-		text(fieldAttachments, []uint64{uint64(i)}, t)
+	text(fieldReference, nil, rec.Reference)
+	list := func(name string, values []string) {
+		for i, v := range values {
+			text(name, []uint64{uint64(i)}, v)
+		}
 	}
+	list(fieldAttendees, rec.Attendees)
+	list(fieldApologies, rec.Apologies)
+	list(fieldAgenda, rec.Agenda)
+	list(fieldAttachments, texts)
 	joined := []byte(all.String())
 	da := &docAnalysis{an: a, text: joined}
-	doc.AddField(document.NewTextFieldCustom(fieldExact, nil, joined, optText, exactStream{da}))
+	doc.AddField(document.NewTextFieldCustom(fieldExact, nil, joined, optExact, exactStream{da}))
 	doc.AddField(document.NewTextFieldCustom(fieldAll, nil, joined, optText, stemmedStream{da}))
 
 	keyword(kwRegister, nil, string(rec.Register))

@@ -53,7 +53,7 @@ type Hit struct {
 	Subject  string  `json:"subject"`
 	Score    float64 `json:"score"`
 	// Highlights maps a field (subject, body, from, to, committee, tags,
-	// attachments) to fragments of its original text, HTML-escaped, with
+	// reference, attendees, apologies, agenda, attachments) to fragments of its original text, HTML-escaped, with
 	// <mark>…</mark> around the matched words.
 	Highlights map[string][]string `json:"highlights,omitempty"`
 }
@@ -164,7 +164,10 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	}
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
-	req.Fields = append([]string{kwRegister, kwYear, numNumber, kwDate}, textFields...)
+	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, fieldSubject}
+	if !m.empty() {
+		req.Fields = append(req.Fields, textFields[1:]...) // for highlights
+	}
 	req.AddFacet("register", bleve.NewFacetRequest(kwRegister, 10))
 	req.AddFacet("year", bleve.NewFacetRequest(kwYear, 50))
 	req.AddFacet("committee", bleve.NewFacetRequest(kwCommittee, 30))

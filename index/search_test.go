@@ -181,6 +181,8 @@ func TestHighlights(t *testing.T) {
 	r := rec(archive.Outgoing, 2024, 3, "2024-01-01", "دعوة <اللجنة> & المكتب",
 		long+"قررت اللجنة المركزية عقد الدورة "+long+"وأكدت للجنة ضرورة الحضور.")
 	r.Tags = []string{"اجتماعات", "اللجان"}
+	r.Attendees = []string{"سعاد العلمي", "رئيس اللجنة"}
+	r.Reference = "م/12/2024"
 	put(t, ix, r)
 	if err := ix.Put(context.Background(), r, []string{"نص المرفق عن اﻟﻠﺠﻨﺔ والميزانية"}); err != nil {
 		t.Fatal(err)
@@ -204,6 +206,13 @@ func TestHighlights(t *testing.T) {
 	}
 	if got := hl["tags"]; !reflect.DeepEqual(got, []string{"<mark>اللجان</mark>"}) {
 		t.Errorf("tags highlight = %q", got)
+	}
+	if got := hl["attendees"]; !reflect.DeepEqual(got, []string{"رئيس <mark>اللجنة</mark>"}) {
+		t.Errorf("attendees highlight = %q", got)
+	}
+	res, err = ix.Search(context.Background(), Query{Text: "العلمي 2024"})
+	if err != nil || res.Total != 1 || !reflect.DeepEqual(res.Hits[0].Highlights["reference"], []string{"م/12/<mark>2024</mark>"}) {
+		t.Errorf("attendee and reference not searchable: %+v %v", res, err)
 	}
 	if got := hl["attachments"]; !reflect.DeepEqual(got, []string{"نص المرفق عن <mark>اﻟﻠﺠﻨﺔ</mark> والميزانية"}) {
 		t.Errorf("attachments highlight = %q", got)
