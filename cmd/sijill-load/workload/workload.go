@@ -124,9 +124,10 @@ func New(opt Options) *Workload {
 }
 
 // Run runs the clients until ctx is done and returns when every client has
-// stopped. ctx ends the starting of operations and their retries, not the
-// requests in flight: those finish (within requestTimeout), so when Run returns
-// the server has answered everything it was sent and the archive is quiet.
+// stopped. ctx ends the starting of operations, not the operations under way:
+// their requests and retries (within RetryFor) go on to a final answer, so
+// when Run returns the server has answered everything it was sent and the
+// archive is quiet.
 func (w *Workload) Run(ctx context.Context) {
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -228,7 +229,7 @@ func (w *Workload) do(ctx context.Context, op Op, ok func(int) bool, send func()
 		if a.err == nil && ok(a.status) {
 			break
 		}
-		if !a.retryable() || time.Since(start) >= w.opt.RetryFor || ctx.Err() != nil {
+		if !a.retryable() || time.Since(start) >= w.opt.RetryFor {
 			w.mu.Lock()
 			st := w.stats[op]
 			st.errors[a.failure()]++
@@ -237,11 +238,7 @@ func (w *Workload) do(ctx context.Context, op Op, ok func(int) bool, send func()
 			return a, false
 		}
 		retries++
-		select {
-		case <-ctx.Done():
-			return a, false
-		case <-time.After(time.Duration(min(retries, 10)) * 100 * time.Millisecond):
-		}
+		time.Sleep(time.Duration(min(retries, 10)) * 100 * time.Millisecond)
 	}
 	w.mu.Lock()
 	st := w.stats[op]
