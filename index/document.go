@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-4"
+const MappingVersion = "sijill-5"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -98,6 +98,12 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 		doc.AddField(document.NewTextFieldCustom(name, pos, []byte(value), optKeyword, nil))
 	}
 	text(fieldSubject, nil, rec.Subject)
+	// The subject counts twice, so a record about a word ranks above one
+	// that mentions it in passing.
+	if rec.Subject != "" {
+		all.WriteRune(fieldGap)
+		all.WriteString(rec.Subject)
+	}
 	text(fieldBody, nil, rec.Body)
 	text(fieldFrom, nil, rec.From)
 	text(fieldTo, nil, rec.To)

@@ -218,3 +218,19 @@ func TestHighlights(t *testing.T) {
 		t.Errorf("attachments highlight = %q", got)
 	}
 }
+
+func TestSubjectRanksFirst(t *testing.T) {
+	ix := openTestIndex(t)
+	body := strings.Repeat("نص عادي عن أعمال الحزب وأنشطته في الجهات. ", 10)
+	// The same number of words: the budget in passing, or in the subject.
+	passing := rec(archive.Incoming, 2024, 1, "2024-01-01", "رسالة الفرع الجهوي", body+"وذكرت الميزانية عرضا.")
+	about := rec(archive.Incoming, 2024, 2, "2024-01-02", "الميزانية السنوية للفرع", body+"وذكرت الأنشطة عرضا.")
+	put(t, ix, passing, about)
+	res, err := ix.Search(context.Background(), Query{Text: "ميزانية"})
+	if err != nil || len(res.Hits) != 2 {
+		t.Fatalf("search: %+v %v", res, err)
+	}
+	if res.Hits[0].ID != about.ID || res.Hits[0].Score <= res.Hits[1].Score {
+		t.Errorf("the record about the budget does not rank first: %v", res.Hits)
+	}
+}
