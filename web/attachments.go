@@ -82,7 +82,7 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 				}
 				src = io.MultiReader(bytes.NewReader(first[:n]), part)
 			}
-			a, err := s.store.PutBlob(c.UserContext(), src, fname, limit)
+			a, err := s.store.PutBlob(c.UserContext(), clientReader{src}, fname, limit)
 			part.Close()
 			if err != nil {
 				return nil, err
@@ -103,6 +103,18 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 		}
 	}
 	return files, nil
+}
+
+// clientReader marks a failure to read an uploaded part as the client's: a
+// truncated or malformed body is a 400, not a server error.
+type clientReader struct{ r io.Reader }
+
+func (c clientReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = archive.Errorf(archive.EINVALID, "malformed or truncated upload: %v", err)
+	}
+	return n, err
 }
 
 // drainLimit is how much of a refused upload is read and thrown away so that the
