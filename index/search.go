@@ -89,12 +89,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if req == nil {
 		return res, nil
 	}
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.bi == nil {
-		return nil, errClosed
-	}
-	sr, err := ix.bi.SearchInContext(ctx, req)
+	sr, err := ix.search(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
@@ -114,6 +109,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	return res, nil
 }
 
+// search runs req on the current index; highlights are made after, without
+// holding up a Rebuild's swap.
+func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.bi == nil {
+		return nil, errClosed
+	}
+	return ix.bi.SearchInContext(ctx, req)
+}
+
 // buildRequest turns q into a Bleve request and the terms to highlight. A nil
 // request without error is a query that can match nothing (only stop words).
 func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
@@ -127,7 +133,7 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	if size > maxSize {
 		size = maxSize
 	}
-	if (page-1)*size+size > maxDepth {
+	if page > maxDepth/size {
 		return nil, nil, invalid(fmt.Sprintf("الصفحة %d أبعد مما يمكن عرضه: ضيّق البحث بكلمات أو مرشحات إضافية.", page))
 	}
 	tree, err := parseQuery(q.Text)

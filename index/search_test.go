@@ -159,7 +159,8 @@ func TestSearchRejects(t *testing.T) {
 		{Register: "nonsense"},
 		{From: "1/2/2020"},
 		{Sort: "title"},
-		{Page: 100000, Size: 100},
+		{Page: 101, Size: 100},
+		{Page: 1 << 62, Size: 100},
 	} {
 		_, err := ix.Search(context.Background(), q)
 		if archive.ErrorCode(err) != archive.EINVALID {
