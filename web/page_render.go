@@ -36,11 +36,13 @@ func parseViews(assets *assets) (*views, error) {
 		"lines": func(l []string) string { return strings.Join(l, "\n") },
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
+		// kb is a file size, isolated left to right (U+2066…U+2069) so that
+		// "2 KB" does not come out as "KB 2" in an Arabic sentence.
 		"kb": func(n int64) string {
 			if n >= 1<<20 {
-				return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+				return "\u2066" + strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB\u2069"
 			}
-			return strconv.FormatInt(max(n/1024, 1), 10) + " KB"
+			return "\u2066" + strconv.FormatInt(max(n/1024, 1), 10) + " KB\u2069"
 		},
 		"isImage": func(ct string) bool {
 			// Browsers show these inline; TIFF scans are offered for download only.

@@ -18,8 +18,9 @@
   }
 
   function size(n) {
-    if (n >= 1048576) { return (n / 1048576).toFixed(1) + ' MB'; }
-    return Math.max(1, Math.round(n / 1024)) + ' KB';
+    // Isolated left to right, so "2 KB" stays "2 KB" in an Arabic line.
+    if (n >= 1048576) { return '\u2066' + (n / 1048576).toFixed(1) + ' MB\u2069'; }
+    return '\u2066' + Math.max(1, Math.round(n / 1024)) + ' KB\u2069';
   }
 
   // An upload box: a drop zone, a file picker (the phone's camera is one of

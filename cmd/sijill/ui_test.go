@@ -1,0 +1,553 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chromiumPath finds the browser the UI tests drive. It is a required tool:
+// without it the tests fail and say how to get it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("chromium is not installed: run `make test`, which installs it (Debian package chromium)")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a tab's
+// context, and the console messages the pages wrote so far.
+func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "ar"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var msgs []chromedp.ConsoleMessage
+	stream := chromedp.Console(ctx)
+	go func() {
+		for m, err := range stream {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}
+	}()
+	return ctx, func() []chromedp.ConsoleMessage {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]chromedp.ConsoleMessage(nil), msgs...)
+	}
+}
+
+// step runs browser actions with a deadline, failing the test with what was
+// being done.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string, opts ...chromedp.EvaluateOption) T {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js, opts...))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return v
+}
+
+var (
+	scriptTag = regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`)
+	onAttr    = regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+\s*=`)
+	styleAttr = regexp.MustCompile(`(?i)<[a-z][^>]*\sstyle\s*=|<style[\s>]`)
+	htmlOpen  = regexp.MustCompile(`<html lang="ar" dir="rtl">`)
+)
+
+// checkHTML asserts what the Content-Security-Policy and the Arabic layout
+// need of every page: no inline script or style, lang="ar" dir="rtl".
+func checkHTML(t *testing.T, name, html string) {
+	t.Helper()
+	if !htmlOpen.MatchString(html) {
+		t.Errorf("%s: no <html lang=\"ar\" dir=\"rtl\">", name)
+	}
+	for _, s := range scriptTag.FindAllStringSubmatch(html, -1) {
+		if !strings.Contains(s[1], " src=") || strings.TrimSpace(s[2]) != "" {
+			t.Errorf("%s: inline script: %.200s", name, s[0])
+		}
+	}
+	if m := onAttr.FindString(html); m != "" {
+		t.Errorf("%s: inline event handler: %.200s", name, m)
+	}
+	if m := styleAttr.FindString(html); m != "" {
+		t.Errorf("%s: inline style: %.200s", name, m)
+	}
+}
+
+// shot checks the page the browser shows and saves its screenshot under
+// testdata/screenshots for a person to look at: the page must be right to
+// left, fit the width of the window, and load its Arabic heading font.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	html := eval[string](t, ctx, `document.documentElement.outerHTML`)
+	checkHTML(t, name, html)
+	if dir := eval[string](t, ctx, `getComputedStyle(document.body).direction`); dir != "rtl" {
+		t.Errorf("%s: body direction %q, want rtl", name, dir)
+	}
+	if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`); over {
+		t.Errorf("%s: the page is wider than the window (horizontal overflow)", name)
+	}
+	if ok := eval[bool](t, ctx, `document.fonts.ready.then(() => document.fonts.check('700 20px "Sijill Amiri"', 'سجل'))`, chromedp.EvalAwaitPromise); !ok {
+		t.Errorf("%s: the Amiri heading font did not load", name)
+	}
+	// Grow the window to the whole page and capture it: Chromium's capture
+	// "beyond the viewport" misplaces right-to-left pages.
+	size := eval[[]int64](t, ctx, `[window.innerWidth, window.innerHeight, document.documentElement.scrollHeight]`)
+	var opts []chromedp.EmulateViewportOption
+	if size[0] < 600 {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateScale(1))
+	}
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	step(t, sctx, "grow the window", chromedp.EmulateViewport(size[0], size[2], opts...), chromedp.Sleep(100*time.Millisecond))
+	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	step(t, sctx, "restore the window", chromedp.EmulateViewport(size[0], size[1], opts...))
+	dir := filepath.Join("testdata", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scan draws a small "scanned letter": a white page with lines of ink.
+func scan(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 420, 594))
+	for i := range img.Pix {
+		img.Pix[i] = 0xf4
+	}
+	for y := 60; y < 560; y += 28 {
+		for x := 50; x < 370-(y%97); x++ {
+			img.SetGray(x, y, color.Gray{0x20})
+			img.SetGray(x, y+1, color.Gray{0x20})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// page fetches a page as a signed-in browser would (the session cookie).
+func page(t *testing.T, base, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: token})
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// TestUI drives the web application in headless Chromium through a
+// secretary's day: log in, register an incoming letter with its scan, find it
+// by a word typed without hamza, open it, annul another entry, print the book.
+func TestUI(t *testing.T) {
+	m := startMain(t, map[string]string{"SIJILL_MAX_UPLOAD_MB": "1", "SIJILL_ORG": "حزب التقدم — الأمانة العامة"})
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	year := m.Store.Now().Year()
+
+	// An entry registered earlier, to be annulled in the browser.
+	var wrong record
+	if st := admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{
+		"subject": "رسالة سُجّلت خطأً مرتين", "from": "جمعية الشباب"}, nil, &wrong); st != 201 {
+		t.Fatalf("seed: %d", st)
+	}
+	var secret record
+	if st := admin.call("POST", "/api/v1/registers/decisions/records", map[string]any{
+		"subject": "قرار سري بشأن الميزانية", "confidentiality": "confidential"}, nil, &secret); st != 201 {
+		t.Fatalf("seed: %d", st)
+	}
+	if st := admin.call("POST", "/api/v1/registers/minutes/records", map[string]any{
+		"subject": "اجتماع المكتب السياسي", "date": fmt.Sprintf("%d-01-15", year),
+		"attendees": []string{"أحمد", "فاطمة"}, "agenda": []string{"الميزانية", "المؤتمر"}}, nil, nil); st != 201 {
+		t.Fatalf("seed: %d", st)
+	}
+
+	files := t.TempDir()
+	scanPath := filepath.Join(files, "رسالة-الدعوة.png")
+	scan(t, scanPath)
+	bigPath := filepath.Join(files, "كبير.png")
+	if err := os.WriteFile(bigPath, make([]byte, 3<<19), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	txtPath := filepath.Join(files, "ملاحظات.txt")
+	os.WriteFile(txtPath, []byte("نص"), 0o644)
+	pdfPath := filepath.Join(files, "ملحق.pdf")
+	os.WriteFile(pdfPath, pdf, 0o644)
+
+	ctx, console := browser(t)
+
+	// Log in: a page behind the login goes there and comes back.
+	step(t, ctx, "open the dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#username")))
+	if loc := eval[string](t, ctx, `location.pathname + location.search`); !strings.HasPrefix(loc, "/login?next=") {
+		t.Fatalf("not sent to the login page: %s", loc)
+	}
+	shot(t, ctx, "01-login")
+	step(t, ctx, "log in with a wrong password",
+		chromedp.SendKeys(chromedp.CSS("#username"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "wrong password"),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-error")))
+	if v := eval[string](t, ctx, `document.querySelector('#username').value`); v != "admin" {
+		t.Errorf("the user name typed was lost after a failed login: %q", v)
+	}
+	step(t, ctx, "log in",
+		chromedp.SendKeys(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".tiles")))
+	if org := text(t, ctx, ".brand-org"); org != "حزب التقدم — الأمانة العامة" {
+		t.Errorf("top bar shows %q, not the organisation", org)
+	}
+	shot(t, ctx, "02-dashboard")
+
+	// Register an incoming letter. First without a subject: the server
+	// refuses it, says why beside the field and keeps what was typed.
+	step(t, ctx, "open the incoming form",
+		chromedp.Click(chromedp.CSS(`a[href="/registers/incoming/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-from")))
+	step(t, ctx, "submit without a subject",
+		chromedp.SendKeys(chromedp.CSS("#f-from"), "وزارة الداخلية"),
+		chromedp.SendKeys(chromedp.CSS("#f-reference"), "ق/2024/117"),
+		chromedp.Click(chromedp.CSS("form[data-create] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#form-errors")))
+	if msg := text(t, ctx, "#err-subject"); !strings.Contains(msg, "الموضوع مطلوب") {
+		t.Errorf("no Arabic message beside the subject: %q", msg)
+	}
+	if v := eval[string](t, ctx, `document.querySelector('#f-from').value + '|' + document.querySelector('#f-reference').value`); v != "وزارة الداخلية|ق/2024/117" {
+		t.Errorf("typed values lost after a refused form: %q", v)
+	}
+	if focused := eval[string](t, ctx, `document.activeElement.id`); focused != "f-subject" {
+		t.Errorf("the cursor is in %q, not in the field to correct", focused)
+	}
+	shot(t, ctx, "03-incoming-form-error")
+
+	// Now with the subject and files: a scan, one too large and one of a
+	// refused type. The two bad ones are refused in the page, with a reason.
+	step(t, ctx, "fill in the letter and choose files",
+		chromedp.SendKeys(chromedp.CSS("#f-subject"), "دعوة إلى اجتماع الأمانة العامة للحزب"),
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{scanPath, bigPath, txtPath}),
+		chromedp.WaitVisible(chromedp.CSS(".upload-item:nth-child(3)")))
+	states := eval[[]string](t, ctx, `[...document.querySelectorAll('.upload-item')].map(li => li.className + ':' + li.querySelector('.upload-status').textContent)`)
+	if len(states) != 3 || strings.Contains(states[0], "error") || !strings.Contains(states[1], "أكبر من الحد المسموح") || !strings.Contains(states[2], "نوع الملف غير مقبول") {
+		t.Errorf("file rows: %q", states)
+	}
+	shot(t, ctx, "04-incoming-form-files")
+	step(t, ctx, "register the letter",
+		chromedp.Click(chromedp.CSS("form[data-create] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-ok")))
+	loc := eval[string](t, ctx, `location.pathname`)
+	id := strings.TrimPrefix(loc, "/records/")
+	if !strings.HasPrefix(id, fmt.Sprintf("incoming-%d-", year)) {
+		t.Fatalf("after registering, at %s", loc)
+	}
+	if w := eval[int](t, ctx, `(async () => { const i = document.querySelector('img.scan'); await i.decode(); return i.naturalWidth })()`, chromedp.EvalAwaitPromise); w != 420 {
+		t.Errorf("the scan is not shown inline: natural width %d", w)
+	}
+	shot(t, ctx, "05-record")
+
+	// More pages of the same letter from the picker on the record page: one
+	// request per file, each with its progress bar, and the page shows them.
+	step(t, ctx, "upload a PDF on the record page",
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{pdfPath}),
+		chromedp.WaitVisible(chromedp.CSS("iframe.pdf")))
+	if n := eval[int](t, ctx, `document.querySelectorAll('.attachment').length`); n != 2 {
+		t.Errorf("%d attachments shown, want 2", n)
+	}
+
+	// Search a word of the subject typed without hamza (الامانة for الأمانة).
+	step(t, ctx, "search",
+		chromedp.Click(chromedp.CSS(`.mainnav a[href="/search"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+		chromedp.SendKeys(chromedp.CSS("#q"), "الامانة"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(".hit")))
+	hits := eval[[]string](t, ctx, `[...document.querySelectorAll('.hit h3 a')].map(a => a.getAttribute('href'))`)
+	if len(hits) != 1 || hits[0] != "/records/"+id {
+		t.Errorf("search for الامانة: %q, want /records/%s", hits, id)
+	}
+	if marks := eval[[]string](t, ctx, `[...document.querySelectorAll('.snippet mark')].map(m => m.textContent)`); len(marks) == 0 || marks[0] != "الأمانة" {
+		t.Errorf("highlighted words: %q", marks)
+	}
+	shot(t, ctx, "06-search")
+	step(t, ctx, "open the hit", chromedp.Click(chromedp.CSS(".hit h3 a")), chromedp.WaitVisible(chromedp.CSS("img.scan")))
+
+	// Annul the wrong entry: a reason is required, and given it stays in
+	// the register marked annulled.
+	step(t, ctx, "open the wrong entry",
+		chromedp.Navigate(base+"/records/"+wrong.ID),
+		chromedp.WaitVisible(chromedp.CSS("#f-reason")),
+		chromedp.Click(chromedp.CSS(".danger-zone button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#err-reason")))
+	if msg := text(t, ctx, "#err-reason"); !strings.Contains(msg, "سبب الإلغاء مطلوب") {
+		t.Errorf("annulling without a reason: %q", msg)
+	}
+	step(t, ctx, "annul",
+		chromedp.SendKeys(chromedp.CSS("#f-reason"), "مكرر: سُجّل مرتين"),
+		chromedp.Click(chromedp.CSS(".danger-zone button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-danger")))
+	if got := text(t, ctx, ".alert-danger"); !strings.Contains(got, "مكرر: سُجّل مرتين") {
+		t.Errorf("the annulled entry does not show its reason: %q", got)
+	}
+	shot(t, ctx, "07-annulled")
+
+	step(t, ctx, "open the register",
+		chromedp.Click(chromedp.CSS(`.mainnav a[href="/registers/incoming"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".table")))
+	if n := eval[int](t, ctx, `document.querySelectorAll('tbody tr').length`); n != 2 {
+		t.Errorf("the register lists %d entries, want 2", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('tbody tr.annulled').length`); n != 1 {
+		t.Errorf("%d annulled rows, want 1", n)
+	}
+	shot(t, ctx, "08-register")
+
+	// The register book, as the print button gets it with the session.
+	head := eval[string](t, ctx, `(async () => {
+		const a = document.querySelector('a[href$="/book.pdf"]');
+		const r = await fetch(a.href);
+		const b = new Uint8Array(await r.arrayBuffer());
+		return r.status + ' ' + r.headers.get('content-type') + ' ' + String.fromCharCode(...b.slice(0, 5));
+	})()`, chromedp.EvalAwaitPromise)
+	if head != "200 application/pdf %PDF-" {
+		t.Errorf("register book download: %q", head)
+	}
+
+	// Other registers' forms fit their paper originals.
+	step(t, ctx, "open the minutes form", chromedp.Navigate(base+"/registers/minutes/new"), chromedp.WaitVisible(chromedp.CSS("#f-attendees")))
+	shot(t, ctx, "09-minutes-form")
+	step(t, ctx, "open the decisions form", chromedp.Navigate(base+"/registers/decisions/new"), chromedp.WaitVisible(chromedp.CSS("#f-meeting")))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#list-meeting option').length`); n != 1 {
+		t.Errorf("the meeting list offers %d minutes, want 1", n)
+	}
+
+	// An error page is a page, in Arabic, with its status.
+	step(t, ctx, "open a missing record", chromedp.Navigate(base+fmt.Sprintf("/records/incoming-%d-999", year)), chromedp.WaitVisible(chromedp.CSS(".error-page")))
+	shot(t, ctx, "10-not-found")
+
+	// On a phone's screen.
+	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(1)),
+		chromedp.Navigate(base+"/records/"+id), chromedp.WaitVisible(chromedp.CSS("img.scan")))
+	shot(t, ctx, "11-phone-record")
+	step(t, ctx, "phone search", chromedp.Navigate(base+"/search?q="+url.QueryEscape("اجتماع")), chromedp.WaitVisible(chromedp.CSS(".hit")))
+	shot(t, ctx, "12-phone-search")
+	step(t, ctx, "desktop", chromedp.EmulateReset())
+
+	// The English switch changes every message and comes back.
+	step(t, ctx, "switch to English", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+	if got := eval[string](t, ctx, `document.documentElement.lang + ' ' + document.querySelector('h1').textContent`); got != "en Home" {
+		t.Errorf("after the English switch: %q", got)
+	}
+	step(t, ctx, "back to Arabic", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+	if got := eval[string](t, ctx, `document.documentElement.lang`); got != "ar" {
+		t.Errorf("after switching back: lang %q", got)
+	}
+
+	// Log out: the session ends and the pages need a login again.
+	step(t, ctx, "log out", chromedp.Click(chromedp.CSS(".topbar form button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+	step(t, ctx, "come back", chromedp.Navigate(base+"/registers/incoming"), chromedp.WaitVisible(chromedp.CSS("#username")))
+
+	for _, msg := range console() {
+		if msg.Type == chromedp.ConsoleError || msg.IsException() {
+			// The refused login and forms and the missing record answer
+			// with their statuses on purpose; anything else is a fault
+			// (a script error, a refused inline script or style, a
+			// resource that failed).
+			if strings.Contains(msg.Text, "Failed to load resource") && regexp.MustCompile(`status of (401|404|422) `).MatchString(msg.Text) {
+				continue
+			}
+			t.Errorf("browser console: %s %s (%s)", msg.Type, msg.Text, msg.URL)
+		}
+	}
+}
+
+// TestPagesRolesAndCSRF checks what a browser cannot show by itself: readers
+// do not get forms that write, confidential records do not exist for them,
+// every page answers with its status as Arabic HTML, and the API refuses a
+// cookie-authenticated write without the page's token.
+func TestPagesRolesAndCSRF(t *testing.T) {
+	m := startMain(t, nil)
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	if st := admin.call("POST", "/api/v1/users", map[string]string{"username": "reader", "password": "reader password", "role": "reader"}, nil, nil); st != 201 {
+		t.Fatalf("create reader: %d", st)
+	}
+	var secret, plain record
+	admin.call("POST", "/api/v1/registers/decisions/records", map[string]any{"subject": "قرار سري", "confidentiality": "confidential"}, nil, &secret)
+	admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{"subject": "رسالة عادية"}, nil, &plain)
+	reader := login(t, base, "reader", "reader password")
+
+	for _, tc := range []struct {
+		name, path, token string
+		status            int
+		want              string
+	}{
+		{"anonymous goes to login", "/", "", 303, ""},
+		{"login page", "/login", "", 200, "تسجيل الدخول"},
+		{"dashboard", "/", admin.token, 200, "سجل الوارد"},
+		{"register", "/registers/incoming", admin.token, 200, "رسالة عادية"},
+		{"unknown register", "/registers/nothing", admin.token, 404, "غير موجود"},
+		{"unknown page", "/nothing/here", admin.token, 404, "الصفحة غير موجودة"},
+		{"admin sees the confidential record", "/records/" + secret.ID, admin.token, 200, "قرار سري"},
+		{"reader reads a record", "/records/" + plain.ID, reader.token, 200, "رسالة عادية"},
+		{"reader does not see the confidential record", "/records/" + secret.ID, reader.token, 404, "غير موجود"},
+		{"reader gets no form", "/registers/incoming/new", reader.token, 403, "غير مسموح"},
+		{"search page", "/search?q=" + url.QueryEscape("رسالة"), reader.token, 200, "رسالة عادية"},
+		{"malformed query", "/search?q=" + url.QueryEscape(`"غير مغلق`), reader.token, 400, "search-error"},
+		{"reader's search does not find the confidential record", "/search?q=" + url.QueryEscape("قرار"), reader.token, 200, "النتائج: 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, body := page(t, base, tc.path, tc.token)
+			if st != tc.status {
+				t.Fatalf("GET %s: %d, want %d", tc.path, st, tc.status)
+			}
+			if st == 303 {
+				return
+			}
+			checkHTML(t, tc.path, body)
+			if !strings.Contains(body, tc.want) {
+				t.Errorf("GET %s: page lacks %q", tc.path, tc.want)
+			}
+			if tc.token == reader.token && strings.Contains(body, `action="/records/`) {
+				t.Errorf("GET %s: a reader is shown a form that writes", tc.path)
+			}
+		})
+	}
+
+	// The upload XHR authenticates with the cookie: without the page's token
+	// it is refused; with it, or with a bearer token, it goes through.
+	upload := func(hdr map[string]string, cookie bool) int {
+		var buf bytes.Buffer
+		buf.WriteString("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n")
+		buf.Write(pdf)
+		buf.WriteString("\r\n--b--\r\n")
+		req, _ := http.NewRequest("POST", base+"/api/v1/records/"+plain.ID+"/attachments", &buf)
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	_, dash := page(t, base, "/", admin.token)
+	tok := regexp.MustCompile(`<meta name="csrf-token" content="([0-9a-f]+)">`).FindStringSubmatch(dash)
+	if tok == nil {
+		t.Fatal("no CSRF token in the page")
+	}
+	if st := upload(nil, true); st != 403 {
+		t.Errorf("cookie upload without X-CSRF-Token: %d, want 403", st)
+	}
+	if st := upload(map[string]string{"X-CSRF-Token": "0123"}, true); st != 403 {
+		t.Errorf("cookie upload with a wrong X-CSRF-Token: %d, want 403", st)
+	}
+	if st := upload(map[string]string{"X-CSRF-Token": tok[1]}, true); st != 201 {
+		t.Errorf("cookie upload with the page's token: %d, want 201", st)
+	}
+	if st := upload(map[string]string{"Authorization": "Bearer " + admin.token}, false); st != 201 {
+		t.Errorf("bearer upload: %d, want 201", st)
+	}
+
+	// A page form without its token is refused and changes nothing.
+	form := url.Values{"reason": {"بلا رمز"}}
+	req, _ := http.NewRequest("POST", base+"/records/"+plain.ID+"/annul", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("annul form without a token: %d, want 403", resp.StatusCode)
+	}
+	var got record
+	admin.call("GET", "/api/v1/records/"+plain.ID, nil, nil, &got)
+	if got.Status != "active" {
+		t.Errorf("a forged form annulled the record")
+	}
+}
