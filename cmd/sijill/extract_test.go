@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"mime/multipart"
+	"net/textproto"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/sijill/sijill/archive/extract/extracttest"
+)
+
+// needOCR fails, never skips, without the real tools.
+func needOCR(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"tesseract", "pdftotext", "pdftoppm", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: run `make test` (it installs tesseract-ocr-ara and poppler-utils)", tool)
+		}
+	}
+}
+
+// openMainAt runs Sijill in-process on the data directory dir.
+func openMainAt(t *testing.T, dir string, env map[string]string) *Main {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", dir}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AdminPassword = adminPassword
+	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type textState struct {
+	Status string `json:"status"`
+	Chars  int    `json:"chars"`
+	Error  string `json:"error"`
+}
+
+type recordWithText struct {
+	ID          string `json:"id"`
+	Attachments []struct {
+		Name string     `json:"name"`
+		Text *textState `json:"text"`
+	} `json:"attachments"`
+}
+
+// waitText polls the record until none of its files is pending and returns
+// their text states by file name.
+func waitText(t *testing.T, c *client, id string, d time.Duration) map[string]textState {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		var rec recordWithText
+		if st := c.call("GET", "/api/v1/records/"+id, nil, nil, &rec); st != 200 {
+			t.Fatalf("GET %s: %d", id, st)
+		}
+		out := map[string]textState{}
+		pending := false
+		for _, a := range rec.Attachments {
+			if a.Text == nil {
+				t.Fatalf("%s: attachment %s has no text state", id, a.Name)
+			}
+			out[a.Name] = *a.Text
+			pending = pending || a.Text.Status == "pending"
+		}
+		if !pending {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: files still pending after %s: %+v", id, d, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// createRecordWithFile registers a record and its file in one multipart request.
+func createRecordWithFile(t *testing.T, c *client, reg string, fields map[string]any, name string, data []byte) record {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	js, _ := json.Marshal(fields)
+	w.WriteField("record", string(js))
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, name))
+	p, _ := w.CreatePart(h)
+	p.Write(data)
+	w.Close()
+	resp, body := c.raw("POST", "/api/v1/registers/"+reg+"/records", &buf, w.FormDataContentType(), nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create with %s: %d %s", name, resp.StatusCode, body)
+	}
+	var rec record
+	json.Unmarshal(body, &rec)
+	return rec
+}
+
+func searchIDs(t *testing.T, c *client, q string) []string {
+	t.Helper()
+	var res searchResult
+	if st := c.call("GET", "/api/v1/search?q="+urlQuery(q), nil, nil, &res); st != 200 {
+		t.Fatalf("search %q: %d", q, st)
+	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+// TestOCRSearch: a scanned Arabic letter (noisy, slightly rotated) and a
+// born-digital Arabic PDF become searchable by their words once their text
+// is read in the background; a corrupt file ends as failed with a reason and
+// nothing else breaks; /healthz says OCR is available.
+func TestOCRSearch(t *testing.T) {
+	needOCR(t)
+	ctx := context.Background()
+	m := startMain(t, map[string]string{"SIJILL_OCR_WORKERS": "2"})
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+
+	scan, err := extracttest.ScanPNG(ctx, "دعوة إلى اجتماع المكتب السياسي",
+		"يشرفنا أن ندعوكم إلى حضور اجتماع المكتب السياسي لمناقشة التقرير المالي وتحضير المؤتمر الجهوي بمدينة بوزنيقة.", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	born, err := extracttest.PrintPDF(ctx, "ميثاق الأخلاقيات", "صادق المجلس الوطني على ميثاق الأخلاقيات وأحال مشروع النظام الداخلي على لجنة التحكيم.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scanned record
+	admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{"subject": "رسالة واردة", "from": "الكتابة الجهوية"}, nil, &scanned)
+	if resp, body := admin.upload("/api/v1/records/"+scanned.ID+"/attachments", map[string][]byte{"scan.png": scan}); resp.StatusCode != 201 {
+		t.Fatalf("upload scan: %d %s", resp.StatusCode, body)
+	}
+	digital := createRecordWithFile(t, admin, "decisions", map[string]any{"subject": "قرار المجلس"}, "قرار.pdf", born)
+	corrupt := createRecordWithFile(t, admin, "incoming", map[string]any{"subject": "ملف تالف"}, "broken.pdf",
+		append([]byte("%PDF-1.5\n"), bytes.Repeat([]byte("\x00\xffgarbage"), 300)...))
+
+	for _, tc := range []struct {
+		id, file, status string
+	}{
+		{scanned.ID, "scan.png", "done"},
+		{digital.ID, "قرار.pdf", "done"},
+		{corrupt.ID, "broken.pdf", "failed"},
+	} {
+		st := waitText(t, admin, tc.id, 3*time.Minute)[tc.file]
+		if st.Status != tc.status {
+			t.Errorf("%s %s: %+v, want %s", tc.id, tc.file, st, tc.status)
+		}
+		if tc.status == "done" && st.Chars < 50 {
+			t.Errorf("%s %s: only %d characters read", tc.id, tc.file, st.Chars)
+		}
+		if tc.status == "failed" && st.Error == "" {
+			t.Errorf("%s %s: failed without a reason", tc.id, tc.file)
+		}
+	}
+	for _, tc := range []struct {
+		q    string
+		want string
+	}{
+		{"بوزنيقة", scanned.ID},      // a word only the scan holds
+		{"التقرير المالي", scanned.ID}, // two words of its body
+		{"الأخلاقيات", digital.ID},    // a word only the PDF's text layer holds
+		{"لجنة التحكيم", digital.ID},
+	} {
+		if ids := searchIDs(t, admin, tc.q); len(ids) != 1 || ids[0] != tc.want {
+			t.Errorf("search %q: %v, want [%s]", tc.q, ids, tc.want)
+		}
+	}
+	// The corrupt file broke nothing: the server still registers and serves.
+	var after record
+	if st := admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{"subject": "بعد الملف التالف"}, nil, &after); st != 201 {
+		t.Errorf("create after a corrupt file: %d", st)
+	}
+	var health struct {
+		OCR map[string]any `json:"ocr"`
+	}
+	admin.call("GET", "/healthz", nil, nil, &health)
+	if health.OCR["tesseract"] != true || health.OCR["pdftotext"] != true || health.OCR["available"] != true {
+		t.Errorf("/healthz ocr: %v", health.OCR)
+	}
+}
+
+// TestOCRRestartFinishesQueue: a server stopped with files still queued
+// reads them after the next start, and they become searchable.
+func TestOCRRestartFinishesQueue(t *testing.T) {
+	needOCR(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := map[string]string{"SIJILL_OCR_WORKERS": "1"}
+	m1 := openMainAt(t, dir, env)
+	admin := login(t, m1.Server.URL(), "admin", adminPassword)
+	places := []string{"بوزنيقة", "الزمامرة", "تطوان"}
+	var ids []string
+	for i, place := range places {
+		scan, err := extracttest.ScanPNG(ctx, "دعوة إلى الملتقى الجهوي", "ينظم الفرع الإقليمي ملتقى جهويا بمدينة "+place+" لتكريم المناضلين.", uint64(i+10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec record
+		admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{"subject": fmt.Sprintf("دعوة رقم %d", i+1)}, nil, &rec)
+		if resp, body := admin.upload("/api/v1/records/"+rec.ID+"/attachments", map[string][]byte{"scan.png": scan}); resp.StatusCode != 201 {
+			t.Fatalf("upload: %d %s", resp.StatusCode, body)
+		}
+		ids = append(ids, rec.ID)
+	}
+	m1.Close()
+	pending := 0
+	for _, id := range ids {
+		rec, _, err := m1.Store.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _, err := m1.Extract.Status(ctx, rec.Attachments[0].SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status == "pending" {
+			pending++
+		}
+	}
+	if pending == 0 {
+		t.Fatal("every file was read before the stop; the test proves nothing")
+	}
+
+	m2 := openMainAt(t, dir, env)
+	defer m2.Close()
+	m2.WaitIndexed()
+	admin = login(t, m2.Server.URL(), "admin", adminPassword)
+	for i, id := range ids {
+		if st := waitText(t, admin, id, 3*time.Minute)["scan.png"]; st.Status != "done" {
+			t.Errorf("%s after restart: %+v", id, st)
+		}
+		if got := searchIDs(t, admin, places[i]); len(got) != 1 || got[0] != id {
+			t.Errorf("search %q after restart: %v, want [%s] (%d of %d were pending at the stop)", places[i], got, id, pending, len(ids))
+		}
+	}
+}
