@@ -8,6 +8,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -34,6 +36,44 @@ type Config struct {
 	SecretKey string
 	Region    string // empty: asked from the service (MinIO answers us-east-1)
 	TLS       bool
+	// SSE is server-side encryption at rest: "" (none, or the bucket's own
+	// default), "s3" (SSE-S3: the service encrypts with keys it manages; MinIO
+	// needs a KMS for it) or "c" (SSE-C: the service encrypts with SSEKey,
+	// which it never stores, so a copy of its disks or of its KMS is useless
+	// without Sijill's configuration; TLS is required, as the key travels with
+	// every request).
+	SSE string
+	// SSEKey is the SSE-C key: 32 bytes, base64 encoded. Losing it loses
+	// every object written with it.
+	SSEKey string
+}
+
+// serverSide returns the encryption of writes and the headers reads need
+// (only SSE-C objects need their key to be read) for cfg.
+func serverSide(cfg Config) (write, read encrypt.ServerSide, err error) {
+	switch strings.ToLower(strings.TrimSpace(cfg.SSE)) {
+	case "", "none":
+		if cfg.SSEKey != "" {
+			return nil, nil, fmt.Errorf("s3: an SSE-C key is set but SSE is not \"c\"")
+		}
+		return nil, nil, nil
+	case "s3":
+		return encrypt.NewSSE(), nil, nil
+	case "c":
+		if !cfg.TLS {
+			return nil, nil, fmt.Errorf("s3: SSE-C sends its key with every request: it needs TLS")
+		}
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cfg.SSEKey))
+		if err != nil || len(key) != 32 {
+			return nil, nil, fmt.Errorf("s3: the SSE-C key must be 32 bytes, base64 encoded (openssl rand -base64 32)")
+		}
+		sse, err := encrypt.NewSSEC(key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("s3: SSE-C key: %w", err)
+		}
+		return sse, sse, nil
+	}
+	return nil, nil, fmt.Errorf("s3: SSE %q: want s3, c or nothing", cfg.SSE)
 }
 
 const (
@@ -73,6 +113,8 @@ type Bucket struct {
 	client *minio.Client
 	core   minio.Core
 	bucket string
+	// sse encrypts every write; readSSE is sent with reads (SSE-C only).
+	sse, readSSE encrypt.ServerSide
 }
 
 var _ archive.Bucket = (*Bucket)(nil)
@@ -88,6 +130,10 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 	if strings.Contains(cfg.Endpoint, "://") {
 		return nil, fmt.Errorf("s3: endpoint %q: give host:port without a scheme (set TLS for https)", cfg.Endpoint)
 	}
+	sse, readSSE, err := serverSide(cfg)
+	if err != nil {
+		return nil, err
+	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.TLS,
@@ -100,9 +146,20 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: client for %s: %w", cfg.Endpoint, err)
 	}
-	b := &Bucket{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket}
+	b := &Bucket{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket, sse: sse, readSSE: readSSE}
 	if err := b.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
+	}
+	if sse != nil {
+		// Find out now, not at the first registration, if the service
+		// cannot encrypt (MinIO without a KMS refuses SSE-S3).
+		probe := []byte("sijill: server-side encryption probe\n")
+		if _, err := b.Put(ctx, "health/sse-probe", bytes.NewReader(probe), int64(len(probe))); err != nil {
+			return nil, fmt.Errorf("s3: the storage refuses server-side encryption %q (MinIO needs a KMS for SSE-S3): %w", cfg.SSE, err)
+		}
+		if err := b.Delete(ctx, "health/sse-probe"); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -147,7 +204,7 @@ func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, archive.Ob
 	if err := checkKey("get", key); err != nil {
 		return nil, archive.ObjectInfo{}, err
 	}
-	rc, oi, _, err := b.core.GetObject(ctx, b.bucket, key, minio.GetObjectOptions{})
+	rc, oi, _, err := b.core.GetObject(ctx, b.bucket, key, minio.GetObjectOptions{ServerSideEncryption: b.readSSE})
 	if err != nil {
 		return nil, archive.ObjectInfo{}, b.mapErr(ctx, "get", key, err)
 	}
@@ -177,7 +234,7 @@ func (b *Bucket) Stat(ctx context.Context, key string) (archive.ObjectInfo, erro
 	if err := checkKey("stat", key); err != nil {
 		return archive.ObjectInfo{}, err
 	}
-	oi, err := b.client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{})
+	oi, err := b.client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{ServerSideEncryption: b.readSSE})
 	if err != nil {
 		return archive.ObjectInfo{}, b.mapErr(ctx, "stat", key, err)
 	}
@@ -222,6 +279,7 @@ func (b *Bucket) putConditional(ctx context.Context, op, key string, r io.Reader
 	}
 	opts.DisableMultipart = true
 	opts.DisableContentSha256 = true // CRC32C trailer instead, as in Put
+	opts.ServerSideEncryption = b.sse
 	src := &sourceReader{r: r}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, readOnly{src}, size, opts)
 	if err != nil {
@@ -259,6 +317,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (
 		// instead of a SHA-256 per chunk, which cost a third of the
 		// throughput on plain HTTP (see BenchmarkPut).
 		DisableContentSha256: true,
+		ServerSideEncryption: b.sse,
 	}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, body, size, opts)
 	if err != nil {

@@ -82,6 +82,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 			Endpoint: ep, Bucket: env("SIJILL_S3_BUCKET", "sijill"),
 			AccessKey: getenv("SIJILL_S3_ACCESS_KEY"), SecretKey: getenv("SIJILL_S3_SECRET_KEY"),
 			Region: getenv("SIJILL_S3_REGION"), TLS: isTrue(getenv("SIJILL_S3_TLS")),
+			// Encryption at rest: SIJILL_S3_SSE=s3 (the service's keys) or c
+			// (SIJILL_S3_SSE_KEY, 32 bytes base64, which the service never keeps).
+			SSE: getenv("SIJILL_S3_SSE"), SSEKey: getenv("SIJILL_S3_SSE_KEY"),
 		}
 	}
 	return cfg, nil
