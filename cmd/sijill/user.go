@@ -51,10 +51,17 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if _, err := store.UpdateUser(ctx, "cli", name, archive.UserUpdate{Password: &password}); err != nil {
 			return err
 		}
+		// Whoever held a session with the old password is out.
+		if _, err := store.RevokeUserTokens(ctx, name, ""); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "changed the password of %s\n", name)
 	case "disable":
 		yes := true
 		if _, err := store.UpdateUser(ctx, "cli", name, archive.UserUpdate{Disabled: &yes}); err != nil {
+			return err
+		}
+		if _, err := store.RevokeUserTokens(ctx, name, ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "disabled %s\n", name)
