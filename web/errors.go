@@ -49,6 +49,9 @@ type errorBody struct {
 // errorHandler answers every error of an API handler as JSON. Internal errors
 // are logged with their details and shown to the caller only as "internal error".
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	// A request refused before its streamed body was read (a bad token, storage
+	// down while the token is checked) must not leave the body on the connection.
+	drain(c)
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code := archive.EINVALID
