@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/folder"
 )
 
 // pdfBytes is a minimal file PutBlob accepts as a PDF.
@@ -202,4 +203,45 @@ func TestVerifyAnnulledAndAttached(t *testing.T) {
 	if !rep.OK() || len(rep.Books) != 2 || rep.Blobs != 2 || rep.Records != 4 {
 		t.Errorf("report = %+v", rep)
 	}
+}
+
+// BenchmarkVerify checks an archive of 1,000 entries (one in ten with a file,
+// one in five edited once) on a local folder: the cost of the nightly check.
+//
+//	go test ./archive -run '^$' -bench BenchmarkVerify -benchtime 3x
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	bucket, err := folder.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := archive.NewStore(bucket, archive.Options{TempDir: b.TempDir()})
+	for i := 0; i < 1000; i++ {
+		var files []archive.Attachment
+		if i%10 == 0 {
+			att, err := s.PutBlob(ctx, bytes.NewReader(pdfBytes(fmt.Sprint(i))), "scan.pdf", 1<<20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			files = append(files, att)
+		}
+		rec, _, err := s.Create(ctx, "sec", archive.Registers()[i%4], archive.Fields{Subject: str(fmt.Sprintf("قيد رقم %d", i))}, files, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%5 == 0 {
+			if _, _, err := s.Update(ctx, "sec", rec.ID, "", archive.Fields{Body: str("تصحيح")}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		rep, err := s.Verify(ctx, "bench", nil)
+		if err != nil || !rep.OK() || rep.Records != 1000 {
+			b.Fatalf("verify: %v %+v", err, rep)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/verify")
 }
