@@ -1,24 +1,193 @@
 // Command bench measures text extraction: pages per minute at 1 and 2
-// workers, and search latency while OCR runs against idle. With -measure it
-// compares OCR resolutions and page segmentation modes on a printed page.
+// workers, and the search API's p99 latency while OCR runs, as a ratio to
+// idle. With -measure it compares OCR resolutions and page segmentation
+// modes on a printed page.
+//
+//	go run ./archive/extract/bench [-pages 4] [-searches 300]
+//	go run ./archive/extract/bench -measure
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
+	"github.com/sijill/sijill/archive/extract/extracttest"
+	"github.com/sijill/sijill/archive/folder"
+	"github.com/sijill/sijill/index"
+	"github.com/sijill/sijill/web"
 )
 
 func main() {
 	measureOnly := flag.Bool("measure", false, "compare OCR resolutions and page segmentation modes")
+	pages := flag.Int("pages", 4, "scanned pages read per run")
+	searches := flag.Int("searches", 200, "searches per latency sample")
 	flag.Parse()
 	ctx := context.Background()
+	var err error
 	if *measureOnly {
-		if err := measure(ctx, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		return
+		err = measure(ctx, os.Stdout)
+	} else {
+		err = bench(ctx, *pages, *searches)
 	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func bench(ctx context.Context, pages, searches int) error {
+	dir, err := os.MkdirTemp("", "extract-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b, err := folder.Open(filepath.Join(dir, "bucket"))
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "bucket", ".tmp")
+	os.MkdirAll(tmp, 0o750)
+	store := archive.NewStore(b, archive.Options{TempDir: tmp})
+	if _, err := store.EnsureAdmin(ctx, "bench password"); err != nil {
+		return err
+	}
+	ix, err := index.Open(filepath.Join(dir, "index"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	srv := web.NewServer(web.Config{Addr: "127.0.0.1:0"}, store, nil)
+	srv.SetIndex(ix)
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	defer srv.Shutdown(ctx)
+	token, _, err := store.IssueToken(ctx, "admin", time.Hour)
+	if err != nil {
+		return err
+	}
+
+	// An archive to search: a few hundred records of corpus sentences.
+	sentences := strings.FieldsFunc(corpusText(40000), func(r rune) bool { return r == '\n' || r == '.' || r == '،' })
+	for i := range 300 {
+		s := strings.TrimSpace(sentences[i%len(sentences)])
+		body := strings.TrimSpace(sentences[(i*7+3)%len(sentences)])
+		rec, _, err := store.Create(ctx, "admin", archive.Incoming, archive.Fields{Subject: &s, Body: &body}, nil, "")
+		if err != nil {
+			return err
+		}
+		if err := ix.Put(ctx, rec, nil); err != nil {
+			return err
+		}
+	}
+	queries := []string{"المجلس الوطني", "الحزب", "التنظيمية", "الانتخابات", "المناضلين والمناضلات", "تكوين", "الجهوية"}
+	// Searches are paced at 20 a second, a busy office's rate, so the
+	// benchmark measures OCR's effect on them, not theirs on each other.
+	latencies := func(n int) ([]time.Duration, error) {
+		var out []time.Duration
+		for i := range n {
+			time.Sleep(50 * time.Millisecond)
+			req, _ := http.NewRequest("GET", srv.URL()+"/api/v1/search?q="+url.QueryEscape(queries[i%len(queries)]), nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			start := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return nil, fmt.Errorf("search: status %d", resp.StatusCode)
+			}
+			out = append(out, time.Since(start))
+		}
+		return out, nil
+	}
+
+	// Scanned pages, each distinct so that each is read.
+	fmt.Printf("making %d scanned pages per run...\n", pages)
+	var files [2][]archive.Attachment
+	for run := range 2 {
+		for i := range pages {
+			png, err := extracttest.ScanPNG(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(700), uint64(run*1000+i+1))
+			if err != nil {
+				return err
+			}
+			a, err := store.PutBlob(ctx, strings.NewReader(string(png)), "scan.png", 100<<20)
+			if err != nil {
+				return err
+			}
+			files[run] = append(files[run], a)
+		}
+	}
+
+	if _, err := latencies(20); err != nil { // warm up
+		return err
+	}
+	idle, err := latencies(searches)
+	if err != nil {
+		return err
+	}
+	p99idle := p99(idle)
+	fmt.Printf("search p99 idle: %v (median %v, %d searches)\n", p99idle, median(idle), len(idle))
+
+	for run, workers := range []int{1, 2} {
+		pool := extract.New(ctx, store, extract.Options{Workers: workers, Reindex: srv.ReindexRecords})
+		srv.SetExtractor(pool)
+		if err := pool.Start(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		for i, a := range files[run] {
+			if err := pool.Enqueue(ctx, fmt.Sprintf("incoming-%d-%d", time.Now().Year(), i+1), []archive.Attachment{a}); err != nil {
+				return err
+			}
+		}
+		var busy []time.Duration
+		for pool.Queued() > 0 {
+			l, err := latencies(20)
+			if err != nil {
+				return err
+			}
+			busy = append(busy, l...)
+		}
+		if err := pool.Wait(ctx); err != nil {
+			return err
+		}
+		took := time.Since(start)
+		pool.Close()
+		for _, a := range files[run] {
+			if st, _, _ := pool.Status(ctx, a.SHA256); st.Status != extract.StatusDone {
+				return fmt.Errorf("page not read: %+v", st)
+			}
+		}
+		fmt.Printf("%d worker(s): %d pages in %v = %.1f pages/min; search p99 while OCR runs: %v (median %v, %d searches), ratio to idle %.2f\n",
+			workers, pages, took.Round(time.Millisecond), float64(pages)/took.Minutes(), p99(busy), median(busy), len(busy),
+			float64(p99(busy))/float64(p99idle))
+	}
+	return nil
+}
+
+func p99(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*99/100)]
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
