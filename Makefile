@@ -6,13 +6,17 @@ BIN       := $(CURDIR)/bin
 MINIO     := $(BIN)/minio
 # The module proxy serves this one MinIO server version; pin it.
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+# The second S3 implementation the Bucket suite runs against (POSIX back end).
+VERSITYGW := $(BIN)/versitygw
+VERSITYGW_VERSION := v1.8.0
 DEBS      := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils chromium unicode-data libfribidi-bin fonts-hosny-amiri postgresql
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA      ?= ./data
 
 export SIJILL_MINIO_BIN := $(MINIO)
+export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs vet bench bench-search bench-print
+.PHONY: run build test deps debs vet bench bench-search bench-print load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -27,12 +31,15 @@ run: build
 	echo "(the password is used only when the admin account is first created; it is kept in $(DATA)/admin-password.txt)"; \
 	SIJILL_ADMIN_PASSWORD="$$pw" $(BIN)/sijill serve --data $(DATA)
 
-## deps: what the tests need — a real MinIO server and Debian's tools.
-deps: $(MINIO) debs
+## deps: what the tests need — a real MinIO server, versitygw and Debian's tools.
+deps: $(MINIO) $(VERSITYGW) debs
 
 $(MINIO):
 	@echo "building the MinIO server into $(MINIO) (about 5 minutes the first time)"
 	GOBIN=$(BIN) $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+
+$(VERSITYGW):
+	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 debs:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -59,3 +66,9 @@ bench-search: deps
 
 bench-print: deps
 	$(GO) run ./render/bench
+
+## load: 20 clients on a real sijill over MinIO for LOAD_DURATION (60s): ops/s, p50/p99 per operation,
+## errors, then the archive check; exit 1 on any failed operation or problem found.
+LOAD_DURATION ?= 60s
+load: $(MINIO)
+	$(GO) run ./cmd/sijill-load -duration $(LOAD_DURATION)
