@@ -10,7 +10,9 @@
 //
 // `make load` runs it. It needs the MinIO server binary ($SIJILL_MINIO_BIN or
 // bin/minio, which `make deps` builds) and the go tool to build sijill.
-// It exits 1 if the check finds a problem or any operation failed.
+// With -storage versitygw it runs on the Versity S3 Gateway ($SIJILL_VERSITYGW_BIN
+// or bin/versitygw) instead. It exits 1 if the check finds a problem or any
+// operation failed.
 package main
 
 import (
@@ -55,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 60*time.Second, "how long the clients work")
 	clients := fs.Int("clients", 20, "clients working at once")
 	bin := fs.String("sijill", "", "sijill binary to run (default: go build ./cmd/sijill)")
+	storage := fs.String("storage", "minio", "the S3 service under the server: minio or versitygw (POSIX back end)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,12 +74,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("building sijill: %w\n%s", err, out)
 		}
 	}
-	minio, stopMinio, err := s3test.StartMain()
-	if err != nil {
-		return err
+	var (
+		cfg      s3.Config
+		stopS3   func()
+		endpoint string
+	)
+	switch *storage {
+	case "minio":
+		srv, stop, err := s3test.StartMain()
+		if err != nil {
+			return err
+		}
+		cfg, stopS3, endpoint = srv.Config(s3test.BucketName()), stop, "MinIO "+srv.Endpoint()
+	case "versitygw":
+		gw, stop, err := s3test.StartVersityGWMain()
+		if err != nil {
+			return err
+		}
+		cfg, stopS3, endpoint = gw.Config(s3test.BucketName()), stop, "versitygw "+gw.Endpoint()
+	default:
+		return fmt.Errorf("-storage %q: want minio or versitygw", *storage)
 	}
-	defer stopMinio()
-	cfg := minio.Config(s3test.BucketName())
+	defer stopS3()
 
 	password := randomHex(12)
 	srv, err := startServer(ctx, *bin, filepath.Join(tmp, "data"), cfg, password, stderr)
@@ -89,8 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	fmt.Fprintf(stdout, "sijill %s on MinIO %s: %d clients for %s (creates, scan uploads, searches, prints)\n",
-		srv.base, minio.Endpoint(), *clients, *duration)
+	fmt.Fprintf(stdout, "sijill %s on %s: %d clients for %s (creates, scan uploads, searches, prints)\n",
+		srv.base, endpoint, *clients, *duration)
 	w := workload.New(workload.Options{Base: srv.base, Token: token, Clients: *clients})
 	runCtx, cancel := context.WithTimeout(ctx, *duration)
 	w.Run(runCtx)
