@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,46 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 	admin.call("GET", "/api/v1/audit?action=archive.verify", nil, nil, &evs)
 	if len(evs.Events) != 2 || evs.Events[0].Actor != "aud" || evs.Events[1].Actor != "scheduler" {
 		t.Errorf("verify runs in the audit trail: %+v, want one by aud after one by scheduler", evs.Events)
+	}
+}
+
+// TestBookCarriesTheVerifiedDigest prints a register book and checks that its
+// closing certificate carries the digest and chain head `sijill verify`
+// recomputes from storage: the paper and the archive can be compared.
+func TestBookCarriesTheVerifiedDigest(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext (poppler-utils) is missing: `make test` installs it")
+	}
+	m, recs := archiveFixture(t)
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	resp, book := admin.raw("GET", fmt.Sprintf("/api/v1/registers/incoming/%d/book.pdf", recs[0].Year), nil, "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("book.pdf: %d", resp.StatusCode)
+	}
+	p := filepath.Join(t.TempDir(), "book.pdf")
+	if err := os.WriteFile(p, book, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	txt, err := exec.Command("pdftotext", "-layout", p, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	// The digests are printed in groups of eight hex digits.
+	printed := strings.Join(regexp.MustCompile(`[0-9a-f]{8}`).FindAllString(string(txt), -1), "")
+
+	out, code := runSijillVerify(t, m.Config.Data, "--json")
+	if code != 0 {
+		t.Fatalf("verify: exit %d\n%s", code, out)
+	}
+	var rep struct {
+		Books []struct{ Digest, Head string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Books) != 1 {
+		t.Fatalf("report: %v %s", err, out)
+	}
+	for what, h := range map[string]string{"book digest": rep.Books[0].Digest, "chain head": rep.Books[0].Head} {
+		if !strings.Contains(printed, h) {
+			t.Errorf("the printed book does not carry the %s %s that verify computed; it shows %s", what, h, printed)
+		}
 	}
 }
