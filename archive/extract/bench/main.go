@@ -121,10 +121,16 @@ func bench(ctx context.Context, pages, searches int) error {
 	var files [2][]archive.Attachment
 	for run := range 2 {
 		for i := range pages {
-			png, err := extracttest.ScanPNG(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(700), uint64(run*1000+i+1))
+			// A whole A4 page at 300 dpi, spoiled like a scan.
+			pdf, err := extracttest.PrintPDF(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(1400))
 			if err != nil {
 				return err
 			}
+			page, err := extracttest.Page(ctx, pdf, 300)
+			if err != nil {
+				return err
+			}
+			png := extracttest.EncodePNG(extracttest.Spoil(page, 1.5, 40, 0.003, uint64(run*1000+i+1)))
 			a, err := store.PutBlob(ctx, strings.NewReader(string(png)), "scan.png", 100<<20)
 			if err != nil {
 				return err

@@ -129,7 +129,7 @@ func ScanPNG(ctx context.Context, subject, body string, seed uint64) ([]byte, er
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, Spoil(page, 1.5, 40, 0.003, seed)); err != nil {
+	if err := png.Encode(&buf, Spoil(Trim(page, 90), 1.5, 40, 0.003, seed)); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -201,6 +201,26 @@ func TIFF(pages ...*image.Gray) []byte {
 		binary.Write(&out, le, uint32(0))
 	}
 	return out.Bytes()
+}
+
+// Trim cuts a page after its body: at the first blank gap taller than a
+// fifth of the page (which leaves out the footer), keeping margin rows, so
+// tests OCR only the part of the page that has text.
+func Trim(g *image.Gray, margin int) *image.Gray {
+	b := g.Bounds()
+	last := 0
+	for y := range b.Dy() {
+		if y-last > b.Dy()/5 && last > 0 {
+			break
+		}
+		for x := range b.Dx() {
+			if g.Pix[y*g.Stride+x] < 128 {
+				last = y
+				break
+			}
+		}
+	}
+	return Crop(g, 0, min(b.Dy(), last+margin))
 }
 
 // Crop returns rows from y0 to y1 of g as a page of its own.
