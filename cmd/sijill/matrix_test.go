@@ -328,6 +328,20 @@ func TestConfidentialRecordsDoNotLeak(t *testing.T) {
 				t.Errorf("%s: the 404 of %s%s carries the record's content: %s", role, f.secret.ID, p, data)
 			}
 		}
+		if sees {
+			var evs struct {
+				Events []struct{ Actor, Action, Detail string }
+			}
+			admin := &client{t: t, base: f.m.Server.URL(), token: f.token(t, archive.RoleAdmin)}
+			admin.call("GET", "/api/v1/audit?target="+f.secret.ID+"&actor="+f.users[role], nil, nil, &evs)
+			got := map[string]int{}
+			for _, e := range evs.Events {
+				got[e.Action]++
+			}
+			if got[archive.ActionExport] != 1 || got[archive.ActionDownload] != 2 {
+				t.Errorf("%s printed and downloaded the confidential record; the audit trail shows %+v", role, evs.Events)
+			}
+		}
 	}
 }
 
