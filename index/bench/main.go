@@ -33,6 +33,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -103,13 +104,16 @@ func run() error {
 	}
 	defer ix.Close()
 	stopProfile := startProfile(c.profile, "index")
+	cpu0 := cpuTime()
 	start := time.Now()
 	if err := ix.Rebuild(ctx, sliceSource(recs), nil); err != nil {
 		return err
 	}
 	took := time.Since(start)
+	cpu := cpuTime() - cpu0
 	stopProfile()
-	fmt.Printf("sijill: bulk indexing %d records in %s: %.0f records/s\n", c.n, took.Round(time.Millisecond), float64(c.n)/took.Seconds())
+	fmt.Printf("sijill: bulk indexing %d records in %s: %.0f records/s; %.1f CPU-seconds, %.0f records per CPU-second\n",
+		c.n, took.Round(time.Millisecond), float64(c.n)/took.Seconds(), cpu.Seconds(), float64(c.n)/cpu.Seconds())
 	idxSize := dirSize(filepath.Join(tmp, "index"))
 	fmt.Printf("sijill: index size %.1f MB\n", float64(idxSize)/1e6)
 
@@ -131,15 +135,17 @@ func run() error {
 	}
 
 	fmt.Printf("load average before the queries: %s", loadavg())
-	fmt.Printf("\n%-28s %10s %10s %10s %10s %9s %9s %9s\n", "query class", "sijill p50", "p99", "pg p50", "p99", "pg/s p50", "pg/s p99", "hits avg")
+	fmt.Printf("\n%-28s %10s %10s %10s %10s %10s %9s %9s %9s\n", "query class", "sijill cpu", "sijill p50", "p99", "pg p50", "p99", "pg/s p50", "pg/s p99", "hits avg")
 	for _, cl := range classes {
 		stopProfile := startProfile(c.profile, strings.ReplaceAll(strings.Fields(cl.name)[0], " ", "_"))
+		cpu0 := cpuTime()
 		sl, hits, err := timeSijill(ctx, ix, cl)
+		cpuPerQuery := (cpuTime() - cpu0) / time.Duration(len(cl.queries)+min(20, len(cl.queries)))
 		stopProfile()
 		if err != nil {
 			return fmt.Errorf("%s: %w", cl.name, err)
 		}
-		line := fmt.Sprintf("%-28s %10s %10s", cl.name, ms(pct(sl, 50)), ms(pct(sl, 99)))
+		line := fmt.Sprintf("%-28s %10s %10s %10s", cl.name, ms(cpuPerQuery), ms(pct(sl, 50)), ms(pct(sl, 99)))
 		if pg != nil {
 			pl, pgHits, err := pg.time(ctx, cl)
 			if err != nil {
@@ -154,6 +160,16 @@ func run() error {
 	}
 	fmt.Printf("load average after the queries: %s", loadavg())
 	return nil
+}
+
+// cpuTime is the CPU time this process has used, user and system: a figure
+// that other work on the machine disturbs less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadavg reports the machine's load: figures taken while other work runs
