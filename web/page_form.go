@@ -175,6 +175,7 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	u.s.enqueueText(c.UserContext(), rec.ID, files)
 	if err := u.s.indexRecord(c.UserContext(), rec); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -530,6 +531,47 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 	}
 	if st := upload(map[string]string{"Authorization": "Bearer " + admin.token}, false); st != 201 {
 		t.Errorf("bearer upload: %d, want 201", st)
+	}
+
+	// Without JavaScript the incoming form posts everything, files included,
+	// as one multipart form. An empty file picker sends an empty part, which
+	// is no file; a refused form comes back with what was typed.
+	post := func(fields [][2]string, file []byte) (int, string, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for _, f := range fields {
+			w.WriteField(f[0], f[1])
+		}
+		fw, _ := w.CreateFormFile("file", map[bool]string{true: "", false: "رسالة.pdf"}[file == nil])
+		fw.Write(file)
+		w.Close()
+		req, _ := http.NewRequest("POST", base+"/registers/incoming/new", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	st, _, body := post([][2]string{{"csrf", tok[1]}, {"from", "بلدية الرباط"}, {"subject", ""}}, nil)
+	if st != 422 || !strings.Contains(body, "الموضوع مطلوب") || !strings.Contains(body, `value="بلدية الرباط"`) {
+		t.Errorf("refused form without JavaScript: %d, message or typed value missing", st)
+	}
+	checkHTML(t, "refused form", body)
+	st, loc, _ := post([][2]string{{"csrf", tok[1]}, {"from", "بلدية الرباط"}, {"subject", "طلب ترخيص"}, {"idempotency_key", "k1"}}, pdf)
+	if st != 303 || !strings.HasPrefix(loc, "/records/incoming-") {
+		t.Fatalf("form with a file: %d %s", st, loc)
+	}
+	var made record
+	admin.call("GET", "/api/v1/records/"+strings.TrimSuffix(strings.TrimPrefix(loc, "/records/"), "?created=1"), nil, nil, &made)
+	if made.Subject != "طلب ترخيص" || len(made.Attachments) != 1 || made.Attachments[0].Name != "رسالة.pdf" {
+		t.Errorf("registered from the form: %+v", made)
+	}
+	if st, loc2, _ := post([][2]string{{"csrf", tok[1]}, {"subject", "طلب ترخيص"}, {"idempotency_key", "k1"}}, pdf); st != 303 || loc2 != loc {
+		t.Errorf("the same form sent twice: %d %s, want the first entry %s", st, loc2, loc)
 	}
 
 	// A page form without its token is refused and changes nothing.
