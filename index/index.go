@@ -82,6 +82,21 @@ func Open(dir string, logger *slog.Logger) (*Index, error) {
 }
 
 func openOrCreate(dir string, logger *slog.Logger) (bleve.Index, bool, error) {
+	// A rebuild interrupted by a crash leaves its partial index behind, or,
+	// between its two renames, the previous index under dir + ".old".
+	for _, partial := range []string{dir + ".new", dir + ".new.build"} {
+		if err := os.RemoveAll(partial); err != nil {
+			return nil, false, fmt.Errorf("index: remove partial index %s: %w", partial, err)
+		}
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(dir + ".old"); err == nil {
+			logger.Warn("index: restoring the index a rebuild had moved aside", "dir", dir)
+			if err := os.Rename(dir+".old", dir); err != nil {
+				return nil, false, fmt.Errorf("index: restore %s.old: %w", dir, err)
+			}
+		}
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		logger.Info("index: creating a new index", "dir", dir)
 		bi, err := create(dir)

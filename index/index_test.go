@@ -66,6 +66,26 @@ func TestOpenLifecycle(t *testing.T) {
 	}
 	ix.Close()
 
+	// A crash between a rebuild's two renames: the index is under ".old",
+	// a partial one under ".new".
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir+".new", "store"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ix, err = Open(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.NeedsRebuild() {
+		t.Error("the restored index asks for a rebuild")
+	}
+	if _, err := os.Stat(dir + ".new"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("partial index not removed: %v", err)
+	}
+	ix.Close()
+
 	// A corrupt index is moved aside, not deleted, and a new one made.
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)

@@ -64,8 +64,10 @@ func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done, to
 		}
 	}
 	newDir := ix.dir + ".new"
-	if err := os.RemoveAll(newDir); err != nil {
-		return fmt.Errorf("index: rebuild: clear %s: %w", newDir, err)
+	for _, d := range []string{newDir, newDir + ".build"} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("index: rebuild: clear %s: %w", d, err)
+		}
 	}
 	ix.pendingMu.Lock()
 	ix.pending = []pendingWrite{}
