@@ -60,6 +60,7 @@ test: deps vet
 bench: deps
 	$(GO) run ./archive/bench
 	$(GO) test -run '^$$' -bench Upload500MB -benchtime 1x ./cmd/sijill/
+	$(GO) test -run '^$$' -bench . ./archive/s3/
 
 bench-search: deps
 	$(GO) run ./index/bench -n 100000

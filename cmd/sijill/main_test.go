@@ -81,12 +81,12 @@ func s3Env(cfg s3.Config) map[string]string {
 
 // client speaks the JSON API as a user's program would.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
 
-func login(t *testing.T, base, user, password string) *client {
+func login(t testing.TB, base, user, password string) *client {
 	t.Helper()
 	c := &client{t: t, base: base}
 	var out struct{ Token string }
@@ -390,7 +390,7 @@ type proc struct {
 	out  *bytes.Buffer
 }
 
-func startProc(t *testing.T, dataDir string, env map[string]string) *proc {
+func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
