@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -313,9 +312,11 @@ func (x *Extractor) image(ctx context.Context, path string, pages int, tiff bool
 // the image's resolution, 0 to let Tesseract read it from the file.
 func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) ([]byte, error) {
 	clean := img + ".median.pgm"
-	if ok, err := denoise(img, clean); err != nil {
+	var ok bool
+	if err := niced(func() (err error) { ok, err = denoise(img, clean); return err }); err != nil {
 		return nil, fmt.Errorf("extract: denoise: %w", err)
-	} else if ok {
+	}
+	if ok {
 		defer os.Remove(clean)
 		img = clean
 	}
@@ -330,8 +331,8 @@ func (x *Extractor) run(ctx context.Context, name string, args ...string) ([]byt
 	return x.runFor(ctx, x.pageTimeout(), name, args...)
 }
 
-// runFor runs a tool for at most d, niced so that OCR never competes with
-// the API for the processor, and with OpenMP held to one thread: the pool's
+// runFor runs a tool for at most d, at the lowest priority so that OCR never
+// competes with the API for the processor, and with OpenMP held to one thread: the pool's
 // worker count is then the number of cores OCR uses.
 func (x *Extractor) runFor(ctx context.Context, d time.Duration, name string, args ...string) ([]byte, error) {
 	tctx, cancel := context.WithTimeout(ctx, d)
@@ -347,7 +348,7 @@ func (x *Extractor) runFor(ctx context.Context, d time.Duration, name string, ar
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
+	nicePID(cmd.Process.Pid)
 	err := cmd.Wait()
 	if err != nil {
 		if ctx.Err() != nil {

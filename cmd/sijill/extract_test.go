@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/textproto"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,9 +170,9 @@ func TestOCRSearch(t *testing.T) {
 		q    string
 		want string
 	}{
-		{"بوزنيقة", scanned.ID},      // a word only the scan holds
+		{"بوزنيقة", scanned.ID},        // a word only the scan holds
 		{"التقرير المالي", scanned.ID}, // two words of its body
-		{"الأخلاقيات", digital.ID},    // a word only the PDF's text layer holds
+		{"الأخلاقيات", digital.ID},     // a word only the PDF's text layer holds
 		{"لجنة التحكيم", digital.ID},
 	} {
 		if ids := searchIDs(t, admin, tc.q); len(ids) != 1 || ids[0] != tc.want {
@@ -244,5 +246,64 @@ func TestOCRRestartFinishesQueue(t *testing.T) {
 		if got := searchIDs(t, admin, places[i]); len(got) != 1 || got[0] != id {
 			t.Errorf("search %q after restart: %v, want [%s] (%d of %d were pending at the stop)", places[i], got, id, pending, len(ids))
 		}
+	}
+}
+
+// docx is a minimal Word document holding text.
+func docx(t *testing.T, text string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("word/document.xml")
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:body></w:document>`, text)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestReindexReusesText: sijill reindex indexes the stored text without
+// reading the files again; reindex --ocr reads them again.
+func TestReindexReusesText(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m1 := openMainAt(t, dir, nil)
+	admin := login(t, m1.Server.URL(), "admin", adminPassword)
+	rec := createRecordWithFile(t, admin, "minutes", map[string]any{"subject": "محضر"}, "محضر.docx", docx(t, "ناقش المكتب حصيلة المخيم الصيفي"))
+	if st := waitText(t, admin, rec.ID, time.Minute)["محضر.docx"]; st.Status != "done" {
+		t.Fatalf("DOCX: %+v", st)
+	}
+	sum := rec.Attachments[0].SHA256
+	before, err := m1.Extract.Job(ctx, sum)
+	if err != nil || before == nil {
+		t.Fatalf("job: %v %v", before, err)
+	}
+	m1.Close()
+
+	getenv := func(string) string { return "" }
+	for _, tc := range []struct {
+		args    []string
+		reread  bool
+		outWant string
+	}{
+		{[]string{"reindex", "--data", dir}, false, "indexed 1 records"},
+		{[]string{"reindex", "--ocr", "--data", dir}, true, "1 done, 0 failed"},
+	} {
+		var out, errb bytes.Buffer
+		if err := Run(ctx, tc.args, getenv, &out, &errb); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, errb.String())
+		}
+		if !strings.Contains(out.String(), tc.outWant) {
+			t.Errorf("%v: output %q, want %q", tc.args, out.String(), tc.outWant)
+		}
+		m := openMainAt(t, dir, nil)
+		after, _ := m.Extract.Job(ctx, sum)
+		if reread := after.Updated.After(before.Updated); reread != tc.reread {
+			t.Errorf("%v: file read again: %v, want %v", tc.args, reread, tc.reread)
+		}
+		before = after
+		c := login(t, m.Server.URL(), "admin", adminPassword)
+		if ids := searchIDs(t, c, "المخيم الصيفي"); len(ids) != 1 || ids[0] != rec.ID {
+			t.Errorf("%v: search finds %v, want [%s]", tc.args, ids, rec.ID)
+		}
+		m.Close()
 	}
 }

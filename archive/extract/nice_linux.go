@@ -1,0 +1,27 @@
+package extract
+
+import (
+	"runtime"
+	"syscall"
+)
+
+// niceness is the priority OCR runs at, the lowest: when the API needs the
+// processor it gets it, and when it is idle OCR runs at full speed.
+const niceness = 19
+
+// niced runs fn on an OS thread of its own at the lowest priority, so the
+// image work done in this process (decoding, the median filter) yields to
+// the API's requests. The thread is not unlocked, so it ends with fn and its
+// priority never passes to other goroutines.
+func niced(fn func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), niceness)
+		done <- fn()
+	}()
+	return <-done
+}
+
+// nicePID lowers the priority of a tool the pool started.
+func nicePID(pid int) { _ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, niceness) }
