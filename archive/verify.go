@@ -108,6 +108,25 @@ type verifier struct {
 	audited map[string]map[string]bool
 	// referenced holds every blob named by a record version.
 	referenced map[string]string // sha256 -> first record naming it
+	// auditKeys are the audit events already read; unaudited are the versions
+	// no event vouched for when they were read: a server writing while Verify
+	// runs writes a version's event just after the version, so they are
+	// checked again against the events written since, before being reported.
+	auditKeys map[string]bool
+	unaudited []unaudited
+}
+
+type unaudited struct {
+	key, id, sum string
+	version      int
+}
+
+// exists tells whether key is stored now. Verify runs beside a serving server:
+// something its listings missed may have been written since, and is reported
+// missing only if it is still missing.
+func (v *verifier) exists(ctx context.Context, key string) bool {
+	_, err := v.s.bucket.Stat(ctx, key)
+	return err == nil
 }
 
 func (v *verifier) add(kind, key, record, detail string) {
@@ -134,7 +153,7 @@ func (v *verifier) step() {
 // progress may be nil.
 func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgress) (*VerifyReport, error) {
 	v := &verifier{s: s, rep: &VerifyReport{Started: s.now().UTC(), Books: []BookSummary{}, Problems: []Problem{}},
-		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}}
+		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}, auditKeys: map[string]bool{}}
 	keys := map[string][]ObjectInfo{}
 	for _, prefix := range []string{"records/", "history/", "blobs/", "audit/", "counters/"} {
 		err := s.bucket.List(ctx, prefix, func(o ObjectInfo) error {
@@ -155,6 +174,9 @@ func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgres
 		return nil, err
 	}
 	if err := v.blobs(ctx, keys["blobs/"]); err != nil {
+		return nil, err
+	}
+	if err := v.recheckAudited(ctx); err != nil {
 		return nil, err
 	}
 	v.rep.Finished = s.now().UTC()
@@ -186,6 +208,10 @@ func fatal(ctx context.Context, err error) bool {
 
 func (v *verifier) readAudit(ctx context.Context, objs []ObjectInfo) error {
 	for _, o := range objs {
+		if v.auditKeys[o.Key] {
+			continue
+		}
+		v.auditKeys[o.Key] = true
 		v.step()
 		b, err := v.s.readRaw(ctx, o.Key)
 		if err != nil {
@@ -345,6 +371,9 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 		}
 		for n := h.Last; n >= 1 && !seen[RecordID(reg, year, n)]; n-- {
 			seen[RecordID(reg, year, n)] = true // report once
+			if v.exists(ctx, recordKey(reg, year, n)) {
+				continue // registered while Verify ran
+			}
 			v.add(ProblemEntryMissing, recordKey(reg, year, n), RecordID(reg, year, n),
 				fmt.Sprintf("the numbering reached %d but entry %d of %s %d is missing", h.Last, n, reg, year))
 		}
@@ -361,16 +390,78 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 		if err != nil {
 			continue
 		}
+		if v.exists(ctx, recordKey(reg, year, n)) {
+			continue // registered while Verify ran
+		}
 		v.add(ProblemEntryMissing, recordKey(reg, year, n), id, "the audit trail records its registration but the record is missing")
 	}
 	return nil
 }
 
-// checkAudited reports a stored version the audit trail does not vouch for.
+// checkAudited notes a stored version the audit trail does not vouch for.
 func (v *verifier) checkAudited(key, id string, b []byte, version int) {
-	if !v.audited[id][sha256Hex(b)] {
-		v.add(ProblemUnaudited, key, id, fmt.Sprintf("version %d matches no audit event: it was written behind the server's back (or its audit event was lost)", version))
+	if sum := sha256Hex(b); !v.audited[id][sum] {
+		v.unaudited = append(v.unaudited, unaudited{key: key, id: id, sum: sum, version: version})
 	}
+}
+
+// recheckAudited reads the audit events written since the trail was first
+// read and reports the versions that still match none. A version written in
+// the last freshWrite may have its event still on the way: for those the trail is
+// read again for up to auditGrace before they are reported.
+func (v *verifier) recheckAudited(ctx context.Context) error {
+	deadline := time.Now().Add(auditGrace)
+	for len(v.unaudited) > 0 {
+		if err := v.readNewAudit(ctx); err != nil {
+			return err
+		}
+		var still []unaudited
+		fresh := false
+		for _, u := range v.unaudited {
+			if v.audited[u.id][u.sum] {
+				continue
+			}
+			still = append(still, u)
+			if info, err := v.s.bucket.Stat(ctx, u.key); err == nil && v.s.now().Sub(info.LastModified) < freshWrite {
+				fresh = true
+			}
+		}
+		v.unaudited = still
+		if !fresh || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for _, u := range v.unaudited {
+		v.add(ProblemUnaudited, u.key, u.id, fmt.Sprintf("version %d matches no audit event: it was written behind the server's back (or its audit event was lost in a crash)", u.version))
+	}
+	return nil
+}
+
+// A version written less than freshWrite ago may have its audit event still
+// on the way; Verify waits up to auditGrace for it.
+const (
+	freshWrite = 30 * time.Second
+	auditGrace = 3 * time.Second
+)
+
+// readNewAudit reads the audit events not read yet.
+func (v *verifier) readNewAudit(ctx context.Context) error {
+	var objs []ObjectInfo
+	if err := v.s.bucket.List(ctx, "audit/", func(o ObjectInfo) error {
+		if !v.auditKeys[o.Key] {
+			objs = append(objs, o)
+		}
+		return nil
+	}); err != nil {
+		return storageErr("verify: list audit/", err)
+	}
+	v.total += len(objs)
+	return v.readAudit(ctx, objs)
 }
 
 func (v *verifier) noteFiles(rec *Record) {
@@ -409,8 +500,7 @@ func (v *verifier) checkHistory(ctx context.Context, rec *Record, keys []string)
 		v.noteFiles(&old)
 	}
 	for ver := 1; ver < rec.Version; ver++ {
-		if !have[ver] {
-			k := historyKey(rec.Register, rec.Year, rec.Number, ver)
+		if k := historyKey(rec.Register, rec.Year, rec.Number, ver); !have[ver] && !v.exists(ctx, k) {
 			v.add(ProblemHistoryAltered, k, rec.ID, fmt.Sprintf("version %d is missing from the history", ver))
 		}
 	}
@@ -450,6 +540,9 @@ func (v *verifier) blobs(ctx context.Context, objs []ObjectInfo) error {
 	}
 	sort.Strings(missing)
 	for _, sum := range missing {
+		if v.exists(ctx, blobKey(sum)) {
+			continue // stored while Verify ran
+		}
 		v.add(ProblemBlobMissing, blobKey(sum), v.referenced[sum], "a record names this file but its bytes are not stored")
 	}
 	return nil

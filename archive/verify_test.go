@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/folder"
@@ -68,6 +69,18 @@ func editRecord(t *testing.T, dir string, r *archive.Record, edit func(*archive.
 	if err := os.WriteFile(p, append(out, '\n'), 0o640); err != nil {
 		t.Fatal(err)
 	}
+	backdate(t, p)
+}
+
+// backdate makes a tampered object look written an hour ago, as tampering
+// found by a nightly check is: Verify gives versions written in the last
+// seconds a grace period for their audit event (see TestVerifyWhileWriting).
+func backdate(t *testing.T, path string) {
+	t.Helper()
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestVerify(t *testing.T) {
@@ -96,6 +109,11 @@ func TestVerify(t *testing.T) {
 		{"a live field edited behind the server's back", func(t *testing.T, dir string, recs []*archive.Record) {
 			editRecord(t, dir, recs[2], func(r *archive.Record) { r.Body = "نص مدسوس" })
 		}, []want{{archive.ProblemUnaudited, recs2}}},
+		{"a live field edited a moment ago", func(t *testing.T, dir string, recs []*archive.Record) {
+			editRecord(t, dir, recs[2], func(r *archive.Record) { r.Body = "نص مدسوس" })
+			now := time.Now()
+			os.Chtimes(recPath(dir, recs[2]), now, now)
+		}, []want{{archive.ProblemUnaudited, recs2}}},
 		{"the registered subject edited", func(t *testing.T, dir string, recs []*archive.Record) {
 			editRecord(t, dir, recs[0], func(r *archive.Record) { r.Registered.Subject = "موضوع آخر" })
 		}, []want{{archive.ProblemEntryAltered, recs0}, {archive.ProblemUnaudited, recs0}}},
@@ -116,6 +134,8 @@ func TestVerify(t *testing.T) {
 			os.Rename(a, a+"x")
 			os.Rename(b, a)
 			os.Rename(a+"x", b)
+			backdate(t, a)
+			backdate(t, b)
 		}, []want{{archive.ProblemMisplaced, recs0}, {archive.ProblemMisplaced, recs2}, {archive.ProblemChainBroken, recs1},
 			{archive.ProblemUnaudited, recs0}, {archive.ProblemUnaudited, recs2}}},
 		{"an earlier version removed", func(t *testing.T, dir string, recs []*archive.Record) {
@@ -244,4 +264,58 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/verify")
+}
+
+// TestVerifyWhileWriting runs the check, as the server's schedule does, while
+// records are registered, edited and given files: writes in flight are not
+// problems, whatever moment the check reads them at.
+func TestVerifyWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := fixture(t)
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i := 0; i < 40; i++ {
+			rec, _, err := s.Create(ctx, "sec", archive.Registers()[i%2], archive.Fields{Subject: str(fmt.Sprintf("قيد %d", i))}, nil, "")
+			if err == nil {
+				_, _, err = s.Update(ctx, "sec", rec.ID, "", archive.Fields{Body: str("تصحيح")})
+			}
+			if err == nil && i%5 == 0 {
+				var att archive.Attachment
+				if att, err = s.PutBlob(ctx, bytes.NewReader(pdfBytes(fmt.Sprint("w", i))), "f.pdf", 1<<20); err == nil {
+					_, err = s.Attach(ctx, "sec", rec.ID, []archive.Attachment{att})
+				}
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	runs := 0
+	for {
+		select {
+		case <-done:
+		default:
+			rep, err := s.Verify(ctx, "tester", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() {
+				t.Fatalf("run %d while writing: %v", runs, rep.Problems)
+			}
+			runs++
+			continue
+		}
+		break
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if runs < 2 {
+		t.Errorf("only %d checks ran during the writes", runs)
+	}
 }
