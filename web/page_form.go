@@ -54,6 +54,12 @@ type formData struct {
 	// Choices for the "in reply to" and "meeting" fields: recent entries of
 	// the register they point into.
 	Choices []index.Hit
+	// Edit is the record being corrected (nil for a new entry), ETag the
+	// version the form was filled from, Conflict set when someone else
+	// saved a change meanwhile.
+	Edit     *archive.Record
+	ETag     string
+	Conflict bool
 }
 
 // V is the value typed in field name.
@@ -88,8 +94,15 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 
 func (u *ui) renderForm(c *fiber.Ctx, status int, reg archive.Register, vals url.Values, errs map[string]string, lost int) error {
 	d := formData{Register: reg, Values: vals, Errors: errs, FilesLost: lost, MaxUpload: u.s.cfg.MaxUploadBytes}
+	u.addChoices(c, &d)
+	return u.render(c, status, "form", string(reg), d)
+}
+
+// addChoices offers recent entries of the register the form's reference
+// field points into: incoming letters to reply to, minutes of meetings.
+func (u *ui) addChoices(c *fiber.Ctx, d *formData) {
 	var from string
-	switch reg {
+	switch d.Register {
 	case archive.Outgoing:
 		from = string(archive.Incoming)
 	case archive.Decisions:
@@ -102,7 +115,22 @@ func (u *ui) renderForm(c *fiber.Ctx, status int, reg archive.Register, vals url
 			d.Choices = res.Hits
 		}
 	}
-	return u.render(c, status, "form", string(reg), d)
+}
+
+// fieldErrors puts each refused field's message beside the form's field.
+func fieldErrors(reg archive.Register, ve *archive.ValidationError) map[string]string {
+	errs := map[string]string{}
+	for _, fe := range ve.Fields {
+		name := fe.Field
+		if name == "refs" {
+			// In-reply-to and meeting references are checked as refs.
+			name = map[archive.Register]string{archive.Outgoing: "in_reply_to", archive.Decisions: "meeting"}[reg]
+		}
+		if _, dup := errs[name]; !dup {
+			errs[name] = fe.Message
+		}
+	}
+	return errs
 }
 
 // listField splits a textarea into one item per line.
@@ -159,18 +187,7 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 	rec, _, err := u.s.store.Create(c.UserContext(), user(c).Username, reg, f, files, vals.Get("idempotency_key"))
 	var ve *archive.ValidationError
 	if errors.As(err, &ve) {
-		errs := map[string]string{}
-		for _, fe := range ve.Fields {
-			name := fe.Field
-			if name == "refs" {
-				// In-reply-to and meeting references are checked as refs.
-				name = map[archive.Register]string{archive.Outgoing: "in_reply_to", archive.Decisions: "meeting"}[reg]
-			}
-			if _, dup := errs[name]; !dup {
-				errs[name] = fe.Message
-			}
-		}
-		return u.renderForm(c, http.StatusUnprocessableEntity, reg, vals, errs, len(files))
+		return u.renderForm(c, http.StatusUnprocessableEntity, reg, vals, fieldErrors(reg, ve), len(files))
 	}
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ type recordData struct {
 	History   []*archive.Record
 	Created   bool
 	Annulled  bool
+	Updated   bool
 	Reason    string // the annulment reason typed, kept on an error
 	ReasonErr string
 	Conflict  bool
@@ -36,6 +37,7 @@ func (u *ui) recordShow(c *fiber.Ctx) error {
 	}
 	d.Created = c.Query("created") != ""
 	d.Annulled = c.Query("annulled") != ""
+	d.Updated = c.Query("updated") != ""
 	return u.render(c, http.StatusOK, "record", string(rec.Register), d)
 }
 

@@ -61,6 +61,8 @@ func (s *Server) pageRoutes() {
 	app.Get("/registers/:register/new", u.auth, u.need(archive.PermWrite), u.page(u.recordNew))
 	app.Post("/registers/:register/new", u.auth, u.need(archive.PermWrite), u.page(u.recordCreate))
 	app.Get("/records/:id", u.auth, u.need(archive.PermRead), u.page(u.recordShow))
+	app.Get("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordEdit))
+	app.Post("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordUpdate))
 	app.Post("/records/:id/annul", u.auth, u.need(archive.PermWrite), u.page(u.recordAnnul))
 
 	// Anything else outside the API is a page that does not exist.

@@ -304,10 +304,19 @@ func TestUI(t *testing.T) {
 
 	// Now with the subject and files: a scan, one too large and one of a
 	// refused type. The two bad ones are refused in the page, with a reason.
-	step(t, ctx, "fill in the letter and choose files",
-		chromedp.SendKeys(chromedp.CSS("#f-subject"), "دعوة إلى اجتماع الأمانة العامة للحزب"),
+	step(t, ctx, "choose files",
 		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{scanPath, bigPath, txtPath}),
 		chromedp.WaitVisible(chromedp.CSS(".upload-item:nth-child(3)")))
+	// With files chosen the page registers through the API; a refusal is
+	// shown beside the field without leaving the page, so the files stay.
+	step(t, ctx, "submit the files without a subject",
+		chromedp.Click(chromedp.CSS("form[data-create] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("form[data-create] > p.alert-error")))
+	if msg := text(t, ctx, "#err-subject"); !strings.Contains(msg, "الموضوع مطلوب") {
+		t.Errorf("no message beside the subject after the API refused it: %q", msg)
+	}
+	step(t, ctx, "fill in the subject",
+		chromedp.SendKeys(chromedp.CSS("#f-subject"), "دعوة إلى اجتماع الأمانة العامة للحزب"))
 	states := eval[[]string](t, ctx, `[...document.querySelectorAll('.upload-item')].map(li => li.className + ':' + li.querySelector('.upload-status').textContent)`)
 	if len(states) != 3 || strings.Contains(states[0], "error") || !strings.Contains(states[1], "أكبر من الحد المسموح") || !strings.Contains(states[2], "نوع الملف غير مقبول") {
 		t.Errorf("file rows: %q", states)
@@ -333,6 +342,27 @@ func TestUI(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("iframe.pdf")))
 	if n := eval[int](t, ctx, `document.querySelectorAll('.attachment').length`); n != 2 {
 		t.Errorf("%d attachments shown, want 2", n)
+	}
+
+	// Correct a detail: the form comes filled in, and the change is kept as
+	// a new version in the history.
+	step(t, ctx, "correct the sender's reference",
+		chromedp.Click(chromedp.CSS(`a[href="/records/`+id+`/edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-reference")))
+	if v := eval[string](t, ctx, `document.querySelector('#f-subject').value`); v != "دعوة إلى اجتماع الأمانة العامة للحزب" {
+		t.Errorf("the edit form is not filled in: subject %q", v)
+	}
+	shot(t, ctx, "05b-edit")
+	step(t, ctx, "save the correction",
+		chromedp.Clear(chromedp.CSS("#f-reference")),
+		chromedp.SendKeys(chromedp.CSS("#f-reference"), "ق/2024/118"),
+		chromedp.Click(chromedp.CSS("main form.form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-ok")))
+	if got := text(t, ctx, ".meta"); !strings.Contains(got, "ق/2024/118") {
+		t.Errorf("the corrected reference is not shown: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('.card table tbody tr').length`); n != 4 {
+		t.Errorf("history rows: %d, want 4 (registered, scan, PDF, correction)", n)
 	}
 
 	// Search a word of the subject typed without hamza (الامانة for الأمانة).
@@ -432,7 +462,7 @@ func TestUI(t *testing.T) {
 			// with their statuses on purpose; anything else is a fault
 			// (a script error, a refused inline script or style, a
 			// resource that failed).
-			if strings.Contains(msg.Text, "Failed to load resource") && regexp.MustCompile(`status of (401|404|422) `).MatchString(msg.Text) {
+			if strings.Contains(msg.Text, "Failed to load resource") && regexp.MustCompile(`status of (400|401|404|422) `).MatchString(msg.Text) {
 				continue
 			}
 			t.Errorf("browser console: %s %s (%s)", msg.Type, msg.Text, msg.URL)
@@ -572,6 +602,40 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 	}
 	if st, loc2, _ := post([][2]string{{"csrf", tok[1]}, {"subject", "طلب ترخيص"}, {"idempotency_key", "k1"}}, pdf); st != 303 || loc2 != loc {
 		t.Errorf("the same form sent twice: %d %s, want the first entry %s", st, loc2, loc)
+	}
+
+	// Two people correct the same entry: the second is told, and keeps what
+	// they typed.
+	_, edit := page(t, base, "/records/"+made.ID+"/edit", admin.token)
+	etag := regexp.MustCompile(`name="etag" value="([^"]+)"`).FindStringSubmatch(edit)
+	if etag == nil {
+		t.Fatal("no etag in the edit form")
+	}
+	save := func(subject string) (int, string) {
+		form := url.Values{"csrf": {tok[1]}, "etag": {etag[1]}, "subject": {subject}, "from": {"بلدية الرباط"}}
+		req, _ := http.NewRequest("POST", base+"/records/"+made.ID+"/edit", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, _ := save("طلب ترخيص مؤقت"); st != 303 {
+		t.Errorf("first correction: %d", st)
+	}
+	if st, body := save("طلب ترخيص دائم"); st != 409 || !strings.Contains(body, "طلب ترخيص دائم") || !strings.Contains(body, "عدّل شخص آخر") {
+		t.Errorf("second correction on the same version: %d, or the typed text or the explanation is missing", st)
+	}
+	admin.call("GET", "/api/v1/records/"+made.ID, nil, nil, &made)
+	if made.Subject != "طلب ترخيص مؤقت" {
+		t.Errorf("after the conflict the subject is %q", made.Subject)
+	}
+	if st, _ := page(t, base, "/records/"+made.ID+"/edit", reader.token); st != 403 {
+		t.Errorf("a reader opening the edit form: %d, want 403", st)
 	}
 
 	// A page form without its token is refused and changes nothing.

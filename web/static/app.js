@@ -177,6 +177,9 @@
         if (!f.name || f.type === 'file' || f.name === 'csrf' || f.name === 'idempotency_key') { return; }
         rec[f.name] = f.value;
       });
+      // The server's banner of an earlier refusal gives way to this one.
+      var earlier = document.getElementById('form-errors');
+      if (earlier) { earlier.hidden = true; }
       form.querySelectorAll('.field-error').forEach(function (p) { p.textContent = ''; });
       form.querySelectorAll('[aria-invalid]').forEach(function (f) { f.removeAttribute('aria-invalid'); });
       form.querySelectorAll('.has-error').forEach(function (f) { f.classList.remove('has-error'); });
