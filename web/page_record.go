@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
 )
 
 type recordData struct {
@@ -22,6 +23,9 @@ type recordData struct {
 	MaxUpload int64
 	// Related records named by the record (in reply to, meeting), when visible.
 	InReplyTo, Meeting *archive.Record
+	// Text is how far the extraction of each file's text (PDF text layer or
+	// OCR) has got, by SHA-256, so a secretary knows when a scan is searchable.
+	Text map[string]extract.Status
 }
 
 // recordShow shows one record: its fields, its files inline, its history, and
@@ -62,6 +66,14 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 		return r
 	}
 	d.InReplyTo, d.Meeting = related(rec.InReplyTo), related(rec.Meeting)
+	if x := u.s.extractor; x != nil {
+		d.Text = map[string]extract.Status{}
+		for _, a := range rec.Attachments {
+			if st, ok, err := x.Status(c.UserContext(), a.SHA256); err == nil && ok {
+				d.Text[a.SHA256] = st
+			}
+		}
+	}
 	return d, nil
 }
 

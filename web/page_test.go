@@ -80,6 +80,9 @@ func TestCatalogues(t *testing.T) {
 	for _, f := range []string{"in_reply_to", "meeting"} {
 		used["form.hint."+f], used["form.placeholder."+f] = true, true
 	}
+	for _, s := range []string{"pending", "done", "failed", "unavailable"} {
+		used["text."+s] = true
+	}
 	for _, s := range []string{"400", "401", "403", "404", "409", "412", "413", "415", "429", "503", "507", "other"} {
 		used["error."+s+".title"], used["error."+s+".text"] = true, true
 	}

@@ -333,6 +333,9 @@ func TestUI(t *testing.T) {
 	if w := eval[int](t, ctx, `(async () => { const i = document.querySelector('img.scan'); await i.decode(); return i.naturalWidth })()`, chromedp.EvalAwaitPromise); w != 420 {
 		t.Errorf("the scan is not shown inline: natural width %d", w)
 	}
+	if st := text(t, ctx, ".attachment .text-state"); !strings.Contains(st, "نص") {
+		t.Errorf("the scan's text extraction state is not shown: %q", st)
+	}
 	shot(t, ctx, "05-record")
 
 	// More pages of the same letter from the picker on the record page: one
