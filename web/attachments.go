@@ -214,6 +214,11 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, contentDisposition(kind, att.Name))
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=31536000, immutable")
+	if rec.Confidentiality == archive.Confidential {
+		// Not kept on the reader's disk: a revoked access must not leave a copy
+		// in a browser cache, and every read is audited.
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	c.Set(fiber.HeaderETag, quote(sum))
 	return c.SendStream(rc, int(info.Size))
 }

@@ -324,6 +324,9 @@ func TestConfidentialRecordsDoNotLeak(t *testing.T) {
 			if resp.StatusCode != wantSt {
 				t.Errorf("%s: GET %s%s: %d, want %d", role, f.secret.ID, p, resp.StatusCode, wantSt)
 			}
+			if sees && strings.Contains(p, "/attachments/") && resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: a confidential file is sent with Cache-Control %q, want no-store", role, resp.Header.Get("Cache-Control"))
+			}
 			if !sees && (bytes.Contains(data, []byte("زعفرانية")) || bytes.Contains(data, []byte("%PDF"))) {
 				t.Errorf("%s: the 404 of %s%s carries the record's content: %s", role, f.secret.ID, p, data)
 			}
