@@ -143,10 +143,24 @@ func checkHTML(t *testing.T, name, html string) {
 // left, fit the width of the window, and load its Arabic heading font.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	shotIn(t, ctx, name, "ar")
+}
+
+// shotIn is shot for a page in lang: Arabic right to left, English left to right.
+func shotIn(t *testing.T, ctx context.Context, name, lang string) {
+	t.Helper()
 	html := eval[string](t, ctx, `document.documentElement.outerHTML`)
-	checkHTML(t, name, html)
-	if dir := eval[string](t, ctx, `getComputedStyle(document.body).direction`); dir != "rtl" {
-		t.Errorf("%s: body direction %q, want rtl", name, dir)
+	want := "rtl"
+	if lang == "ar" {
+		checkHTML(t, name, html)
+	} else {
+		want = "ltr"
+		if !strings.Contains(html, `<html lang="en" dir="ltr">`) {
+			t.Errorf("%s: no <html lang=\"en\" dir=\"ltr\">", name)
+		}
+	}
+	if dir := eval[string](t, ctx, `getComputedStyle(document.body).direction`); dir != want {
+		t.Errorf("%s: body direction %q, want %s", name, dir, want)
 	}
 	if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`); over {
 		t.Errorf("%s: the page is wider than the window (horizontal overflow)", name)
@@ -443,13 +457,16 @@ func TestUI(t *testing.T) {
 	shot(t, ctx, "11-phone-record")
 	step(t, ctx, "phone search", chromedp.Navigate(base+"/search?q="+url.QueryEscape("اجتماع")), chromedp.WaitVisible(chromedp.CSS(".hit")))
 	shot(t, ctx, "12-phone-search")
-	step(t, ctx, "desktop", chromedp.EmulateReset())
+	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// The English switch changes every message and comes back.
 	step(t, ctx, "switch to English", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	if got := eval[string](t, ctx, `document.documentElement.lang + ' ' + document.querySelector('h1').textContent`); got != "en Home" {
 		t.Errorf("after the English switch: %q", got)
 	}
+	step(t, ctx, "a record in English", chromedp.Navigate(base+"/records/"+id), chromedp.WaitVisible(chromedp.CSS("img.scan")))
+	shotIn(t, ctx, "13-record-english", "en")
+	step(t, ctx, "home in English", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	step(t, ctx, "back to Arabic", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	if got := eval[string](t, ctx, `document.documentElement.lang`); got != "ar" {
 		t.Errorf("after switching back: lang %q", got)
