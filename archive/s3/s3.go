@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -282,6 +283,7 @@ func (b *Bucket) putConditional(ctx context.Context, op, key string, r io.Reader
 	opts.ServerSideEncryption = b.sse
 	src := &sourceReader{r: r}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, readOnly{src}, size, opts)
+	src.close()
 	if err != nil {
 		if serr := src.failed(size); serr != nil {
 			return archive.ObjectInfo{}, fmt.Errorf("s3: %s %s: reading the content: %w", op, key, serr)
@@ -320,6 +322,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (
 		ServerSideEncryption: b.sse,
 	}
 	ui, err := b.client.PutObject(ctx, b.bucket, key, body, size, opts)
+	src.close()
 	if err != nil {
 		if serr := src.failed(size); body == src && serr != nil {
 			return archive.ObjectInfo{}, fmt.Errorf("s3: put %s: reading the content: %w", key, serr)
@@ -450,14 +453,35 @@ func uploadInfo(key string, size int64, ui minio.UploadInfo) archive.ObjectInfo 
 
 // sourceReader remembers the caller's read error, so a failing upload source is
 // reported as such and not mistaken for an unreachable service, and counts bytes.
+//
+// net/http may go on reading a request body after the response has come: a
+// server that refuses a conditional PUT before reading the body (versitygw does)
+// leaves the transport's writer still sending it. close ends that, so the
+// caller's reader is never read once Create or Put has returned.
 type sourceReader struct {
-	r   io.Reader
-	n   int64
-	eof bool
-	err error
+	mu     sync.Mutex
+	r      io.Reader
+	n      int64
+	eof    bool
+	err    error
+	closed bool
+}
+
+// errSourceClosed ends a body read after its write has returned.
+var errSourceClosed = errors.New("s3: the write has returned; its source is no longer read")
+
+func (s *sourceReader) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 }
 
 func (s *sourceReader) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errSourceClosed
+	}
 	n, err := s.r.Read(p)
 	s.n += int64(n)
 	switch {
@@ -472,6 +496,8 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 // failed reports whether the upload failed because of its source: a read error,
 // or fewer bytes than the announced size.
 func (s *sourceReader) failed(size int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.err != nil {
 		return s.err
 	}
