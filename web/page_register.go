@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/index"
 )
 
 // registerPageSize is how many entries a register page lists.
@@ -57,9 +58,59 @@ func (u *ui) registerList(c *fiber.Ctx) error {
 	if d.Status != archive.StatusActive && d.Status != archive.StatusAnnulled {
 		d.Status = ""
 	}
+	if d.Filter == "" && u.s.index != nil && u.s.indexStatus.get() == "ready" && page*registerPageSize <= 10000 {
+		// The index counts and pages without reading the whole year; only
+		// the page's records are read from storage.
+		if err := u.registerPageFromIndex(c, &d); err != nil {
+			return err
+		}
+	} else if err := u.registerPageFromStore(c, &d); err != nil {
+		return err
+	}
+	d.PageURL = func(p int) string {
+		q := url.Values{"year": {strconv.Itoa(year)}, "page": {strconv.Itoa(p)}}
+		if d.Status != "" {
+			q.Set("status", d.Status)
+		}
+		if d.Filter != "" {
+			q.Set("q", d.Filter)
+		}
+		return "/registers/" + string(reg) + "?" + q.Encode()
+	}
+	return u.render(c, http.StatusOK, "register", string(reg), d)
+}
+
+func (u *ui) registerPageFromIndex(c *fiber.Ctx, d *registerData) error {
+	ctx := c.UserContext()
+	res, err := u.s.index.Search(ctx, index.Query{Register: string(d.Register), Year: d.Year, Status: d.Status,
+		Sort: "-number", Page: d.Page, Size: registerPageSize,
+		SeeConfidential: archive.Can(user(c).Role, archive.PermConfidential)})
+	if err != nil {
+		return err
+	}
+	d.Total = int(res.Total)
+	d.Pages = max(1, (d.Total+registerPageSize-1)/registerPageSize)
+	for _, h := range res.Hits {
+		rec, _, err := u.s.store.Get(ctx, h.ID)
+		if archive.ErrorCode(err) == archive.ENOTFOUND {
+			continue // an index entry ahead of storage: a reindex repairs it
+		}
+		if err != nil {
+			return err
+		}
+		if canSee(user(c), rec) {
+			d.Records = append(d.Records, rec)
+		}
+	}
+	return nil
+}
+
+// registerPageFromStore reads the whole year: for the filter on parts of
+// words, which the index does not do, and when there is no ready index.
+func (u *ui) registerPageFromStore(c *fiber.Ctx, d *registerData) error {
 	needle := strings.ToLower(d.Filter)
 	var recs []*archive.Record
-	for rec, err := range u.s.store.Records(ctx, reg, year) {
+	for rec, err := range u.s.store.Records(c.UserContext(), d.Register, d.Year) {
 		if err != nil {
 			return err
 		}
@@ -80,15 +131,5 @@ func (u *ui) registerList(c *fiber.Ctx) error {
 	d.Page = min(d.Page, d.Pages)
 	from := min((d.Page-1)*registerPageSize, d.Total)
 	d.Records = recs[from:min(from+registerPageSize, d.Total)]
-	d.PageURL = func(p int) string {
-		q := url.Values{"year": {strconv.Itoa(year)}, "page": {strconv.Itoa(p)}}
-		if d.Status != "" {
-			q.Set("status", d.Status)
-		}
-		if d.Filter != "" {
-			q.Set("q", d.Filter)
-		}
-		return "/registers/" + string(reg) + "?" + q.Encode()
-	}
-	return u.render(c, http.StatusOK, "register", string(reg), d)
+	return nil
 }

@@ -543,6 +543,37 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 		})
 	}
 
+	// A register of more than one page: newest first, 50 to a page, the
+	// same through the index and through the filter that reads storage.
+	for i := 1; i <= 52; i++ {
+		if st := admin.call("POST", "/api/v1/registers/outgoing/records", map[string]any{
+			"subject": fmt.Sprintf("رسالة صادرة رقم %d", i), "to": "وزارة العدل"}, nil, nil); st != 201 {
+			t.Fatalf("create outgoing %d: %d", i, st)
+		}
+	}
+	rows := regexp.MustCompile(`<tr class="[a-z]*">`)
+	for _, tc := range []struct {
+		query      string
+		rows       int
+		first, not string
+	}{
+		{"", 50, "رسالة صادرة رقم 52", "رسالة صادرة رقم 2<"},
+		{"?page=2", 2, "رسالة صادرة رقم 2<", "رسالة صادرة رقم 3<"},
+		{"?q=" + url.QueryEscape("رقم 1"), 11, "رسالة صادرة رقم 19", "رسالة صادرة رقم 20"},
+		{"?status=annulled", 0, "لا قيود تطابق", "رسالة صادرة"},
+	} {
+		st, body := page(t, base, "/registers/outgoing"+tc.query, reader.token)
+		if st != 200 {
+			t.Fatalf("register%s: %d", tc.query, st)
+		}
+		if n := len(rows.FindAllString(body, -1)); n != tc.rows {
+			t.Errorf("register%s: %d rows, want %d", tc.query, n, tc.rows)
+		}
+		if !strings.Contains(body, tc.first) || strings.Contains(body, tc.not) {
+			t.Errorf("register%s: want %q and not %q", tc.query, tc.first, tc.not)
+		}
+	}
+
 	// The upload XHR authenticates with the cookie: without the page's token
 	// it is refused; with it, or with a bearer token, it goes through.
 	upload := func(hdr map[string]string, cookie bool) int {
