@@ -252,9 +252,10 @@ func TestUI(t *testing.T) {
 		"subject": "قرار سري بشأن الميزانية", "confidentiality": "confidential"}, nil, &secret); st != 201 {
 		t.Fatalf("seed: %d", st)
 	}
+	var minutes record
 	if st := admin.call("POST", "/api/v1/registers/minutes/records", map[string]any{
 		"subject": "اجتماع المكتب السياسي", "date": fmt.Sprintf("%d-01-15", year),
-		"attendees": []string{"أحمد", "فاطمة"}, "agenda": []string{"الميزانية", "المؤتمر"}}, nil, nil); st != 201 {
+		"attendees": []string{"أحمد", "فاطمة"}, "agenda": []string{"الميزانية", "المؤتمر"}}, nil, &minutes); st != 201 {
 		t.Fatalf("seed: %d", st)
 	}
 
@@ -446,6 +447,24 @@ func TestUI(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#list-meeting option').length`); n != 1 {
 		t.Errorf("the meeting list offers %d minutes, want 1", n)
 	}
+
+	// A decision taken at a meeting, registered from the minutes' page.
+	step(t, ctx, "register a decision of the meeting",
+		chromedp.Navigate(base+"/records/"+minutes.ID),
+		chromedp.Click(chromedp.CSS(`a[href="/registers/decisions/new?meeting=`+minutes.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-meeting")))
+	if v := eval[string](t, ctx, `document.querySelector('#f-meeting').value`); v != minutes.ID {
+		t.Errorf("the decision form names meeting %q, want %s", v, minutes.ID)
+	}
+	step(t, ctx, "save the decision",
+		chromedp.SendKeys(chromedp.CSS("#f-subject"), "اعتماد ميزانية السنة"),
+		chromedp.SendKeys(chromedp.CSS("#f-body"), "قرر المكتب السياسي اعتماد الميزانية كما عرضها أمين المال."),
+		chromedp.Click(chromedp.CSS("main form.form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-ok")))
+	if got := text(t, ctx, ".meta"); !strings.Contains(got, "اجتماع المكتب السياسي") {
+		t.Errorf("the decision does not link its meeting: %q", got)
+	}
+	shot(t, ctx, "09b-decision")
 
 	// An error page is a page, in Arabic, with its status.
 	step(t, ctx, "open a missing record", chromedp.Navigate(base+fmt.Sprintf("/records/incoming-%d-999", year)), chromedp.WaitVisible(chromedp.CSS(".error-page")))
