@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
-	"image/color"
 	"image/png"
 	"math/rand/v2"
 )
@@ -19,33 +18,36 @@ type scanFile struct {
 
 // Pages returns n generated page scans: white A4-ish greyscale pages at about
 // 100 dpi with dark "lines of text" and some scanner noise, encoded as PNG
-// (about 100 KB each, like a compressed scan of a letter).
+// (about 100 KB each, like a compressed scan of a letter). Cheap enough to make
+// for every Workload, also under the race detector.
 func Pages(n int, seed uint64) [][]byte {
 	rng := rand.New(rand.NewPCG(seed, 1))
+	const w, h = 850, 1100
 	out := make([][]byte, n)
 	for i := range out {
-		img := image.NewGray(image.Rect(0, 0, 850, 1100))
+		img := image.NewGray(image.Rect(0, 0, w, h))
 		for j := range img.Pix {
 			img.Pix[j] = 0xff
-			if rng.IntN(200) == 0 {
-				img.Pix[j] = uint8(0x90 + rng.IntN(0x60))
-			}
 		}
-		for y := 120; y < 1000; y += 28 {
+		for range w * h / 25 { // scanner dust
+			img.Pix[rng.IntN(len(img.Pix))] = uint8(0x90 + rng.IntN(0x60))
+		}
+		for y := 120; y < 1000; y += 28 { // right-to-left lines of words
 			for x := 760; x > 90; {
-				w := 12 + rng.IntN(60)
+				ww := 12 + rng.IntN(60)
+				ink := uint8(rng.IntN(60))
 				for yy := y; yy < y+14; yy++ {
-					for xx := max(x-w, 90); xx < x; xx++ {
-						if rng.IntN(5) > 0 {
-							img.SetGray(xx, yy, color.Gray{Y: uint8(rng.IntN(60))})
-						}
+					row := img.Pix[yy*img.Stride : (yy+1)*img.Stride]
+					for xx := max(x-ww, 90); xx < x; xx++ {
+						row[xx] = ink
 					}
 				}
-				x -= w + 8 + rng.IntN(10)
+				x -= ww + 8 + rng.IntN(10)
 			}
 		}
 		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		if err := enc.Encode(&buf, img); err != nil {
 			panic(err) // encoding an in-memory image cannot fail
 		}
 		out[i] = buf.Bytes()
@@ -73,9 +75,9 @@ func uniquePNG(page []byte, tag string) []byte {
 // stream of filler to about size bytes (a scanned page's weight).
 func uniquePDF(tag string, size int, rng *rand.Rand) []byte {
 	filler := make([]byte, size)
-	for i := range filler {
-		filler[i] = byte('A' + rng.IntN(26))
-	}
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], rng.Uint64())
+	rand.NewChaCha8(seed).Read(filler)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%%PDF-1.4\n%% %s\n", tag)
 	fmt.Fprintf(&b, "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")

@@ -119,7 +119,7 @@ func New(opt Options) *Workload {
 	for _, op := range Ops {
 		w.stats[op] = &opStats{errors: map[string]int{}}
 	}
-	w.pages = Pages(4, 1)
+	w.pages = Pages(2, 1)
 	return w
 }
 
