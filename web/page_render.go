@@ -195,6 +195,11 @@ func (u *ui) newView(c *fiber.Ctx, nav string, page any) *view {
 	lang := langOf(c)
 	v := &view{Lang: lang, Dir: "rtl", Org: u.s.cfg.Organisation, User: user(c), Nav: nav, Page: page,
 		tr: u.catalogues[lang], loc: u.s.store.Location(), Path: string(c.Request().RequestURI())}
+	if c.Method() != fiber.MethodGet {
+		// A form shown again after a refused post: the language switch
+		// goes back to the page the form belongs to, which answers GET.
+		v.Path = strings.TrimSuffix(c.Path(), "/annul")
+	}
 	if lang == "en" {
 		// The English interface reads left to right; the records themselves
 		// stay Arabic and are marked dir="auto" where they are shown.
