@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,12 +33,19 @@ import (
 func main() {
 	measureOnly := flag.Bool("measure", false, "compare OCR resolutions and page segmentation modes")
 	pages := flag.Int("pages", 4, "scanned pages read per run")
+	dpis := flag.String("dpi", "150,200,300,400", "resolutions compared by -measure")
+	threshold := flag.String("threshold", "", "Tesseract's thresholding_method for -measure (0 Otsu, 1 LeptonicaOtsu, 2 Sauvola; empty: its default)")
 	searches := flag.Int("searches", 200, "searches per latency sample")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
 	if *measureOnly {
-		err = measure(ctx, os.Stdout)
+		var ds []int
+		for _, d := range strings.Split(*dpis, ",") {
+			n, _ := strconv.Atoi(d)
+			ds = append(ds, n)
+		}
+		err = measure(ctx, os.Stdout, ds, *threshold)
 	} else {
 		err = bench(ctx, *pages, *searches)
 	}

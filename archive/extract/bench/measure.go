@@ -75,7 +75,7 @@ func recall(source, ocr string) float64 {
 // measure prints, for a few resolutions and page segmentation modes, the
 // share of a printed page's words Tesseract reads and the time it takes, on
 // the clean page and on the page spoiled like a scan.
-func measure(ctx context.Context, w io.Writer) error {
+func measure(ctx context.Context, w io.Writer, dpis []int, threshold string) error {
 	body := corpusText(1400)
 	pdf, err := extracttest.PrintPDF(ctx, "قرارات المجلس الوطني في دورته الاستثنائية", body)
 	if err != nil {
@@ -86,9 +86,9 @@ func measure(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Fprintf(w, "OCR of a printed page (%d source words): recall / seconds (one thread)\n", len(words(body)))
+	fmt.Fprintf(w, "OCR of a printed page (%d source words), thresholding %q: recall / seconds (one thread)\n", len(words(body)), threshold)
 	fmt.Fprintf(w, "%-14s %14s %14s %14s\n", "page", "psm 3", "psm 4", "psm 6")
-	for _, dpi := range []int{150, 200, 300, 400} {
+	for _, dpi := range dpis {
 		page, err := extracttest.Page(ctx, pdf, dpi)
 		if err != nil {
 			return err
@@ -109,7 +109,11 @@ func measure(ctx context.Context, w io.Writer) error {
 			fmt.Fprintf(w, "%-14s", label)
 			for _, psm := range []string{"3", "4", "6"} {
 				start := time.Now()
-				cmd := exec.CommandContext(ctx, "tesseract", path, "-", "-l", "ara+eng", "--psm", psm, "--dpi", strconv.Itoa(dpi))
+				args := []string{path, "-", "-l", "ara+eng", "--psm", psm, "--dpi", strconv.Itoa(dpi)}
+				if threshold != "" {
+					args = append(args, "-c", "thresholding_method="+threshold)
+				}
+				cmd := exec.CommandContext(ctx, "tesseract", args...)
 				cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 				out, err := cmd.Output()
 				if err != nil {
