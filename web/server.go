@@ -95,9 +95,10 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("web: listen %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	tl := newTrackingListener(ln)
+	s.ln = tl
 	go func() {
-		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := s.app.Listener(tl); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("server stopped", "err", err)
 		}
 	}()
@@ -113,6 +114,24 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Shutdown stops accepting connections and waits for requests in flight to
 // finish, until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	defer close(done)
+	if tl, ok := s.ln.(*trackingListener); ok {
+		// Connections on which no request ever came would hold the drain
+		// until ctx ends; close them, as net/http does (see trackingListener).
+		go func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					tl.closeUnused(time.Second)
+				}
+			}
+		}()
+	}
 	return s.app.ShutdownWithContext(ctx)
 }
 
