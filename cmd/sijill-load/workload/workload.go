@@ -43,8 +43,8 @@ const (
 // requestTimeout bounds one request, so a hung server cannot hang a client.
 const requestTimeout = 2 * time.Minute
 
-// Ops lists the operations in report order.
-var Ops = []Op{OpCreate, OpUpload, OpSearch, OpPrint}
+// ops lists the operations in report order.
+var ops = []Op{OpCreate, OpUpload, OpSearch, OpPrint}
 
 // Options configures a Workload.
 type Options struct {
@@ -116,7 +116,7 @@ func New(opt Options) *Workload {
 	if w.http == nil {
 		w.http = http.DefaultClient
 	}
-	for _, op := range Ops {
+	for _, op := range ops {
 		w.stats[op] = &opStats{errors: map[string]int{}}
 	}
 	w.pages = Pages(2, 1)
@@ -373,7 +373,7 @@ type OpReport struct {
 	P50, P99 time.Duration
 }
 
-// Errors is the total of failed operations.
+// ErrorCount is the number of operations that failed for good.
 func (r OpReport) ErrorCount() int {
 	n := 0
 	for _, v := range r.Errors {
@@ -387,7 +387,7 @@ func (w *Workload) Report() []OpReport {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []OpReport
-	for _, op := range Ops {
+	for _, op := range ops {
 		st := w.stats[op]
 		r := OpReport{Op: op, OK: st.ok, Retries: st.retries, Errors: map[string]int{}}
 		for k, v := range st.errors {
