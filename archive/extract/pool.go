@@ -427,9 +427,18 @@ func (p *Pool) process(ctx context.Context, sum string) {
 			p.retryLater(ctx, sum, err)
 			return
 		}
+		// Re-index before saying done, so whoever sees done finds the file
+		// by its words. The carriers are read after the text was stored: a
+		// record that comes to carry the file later indexes the stored text
+		// itself (see Enqueue).
+		if cur, _, err := p.load(ctx, sum); err == nil && cur != nil && p.opt.Reindex != nil && len(cur.Records) > 0 {
+			if err := p.opt.Reindex(ctx, cur.Records); err != nil && ctx.Err() == nil {
+				p.log.Error("text extraction: re-indexing the records failed; run sijill reindex", "records", cur.Records, "err", err)
+			}
+		}
 	}
 	chars := len([]rune(res.Text))
-	final, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
+	_, err = p.update(ctx, sum, func(j *Job, exists bool) bool {
 		if !exists {
 			*j = *job
 		}
@@ -442,11 +451,6 @@ func (p *Pool) process(ctx context.Context, sum string) {
 	}
 	p.log.Info("text extraction", "sha256", sum, "type", job.ContentType, "status", status, "chars", chars,
 		"pages", res.Pages, "method", res.Method, "error", msg, "took", time.Since(start).Round(time.Millisecond))
-	if status == StatusDone && p.opt.Reindex != nil && len(final.Records) > 0 {
-		if err := p.opt.Reindex(ctx, final.Records); err != nil && ctx.Err() == nil {
-			p.log.Error("text extraction: re-indexing the records failed; run sijill reindex", "records", final.Records, "err", err)
-		}
-	}
 }
 
 // retryLater leaves a job pending when storage failed, which is not the
