@@ -22,8 +22,11 @@ func hintKey(reg Register, year int) string { return fmt.Sprintf("counters/%s/%d
 // claim reserves an Idempotency-Key before a create. After is the last number
 // known when the claim was made: a record made for this key has a higher number.
 type claim struct {
-	Register  Register  `json:"register"`
-	Year      int       `json:"year"`
+	Register Register `json:"register"`
+	Year     int      `json:"year"`
+	// Owner names the Store that made the claim, so it can tell its own
+	// abandoned claim (its create failed) from one still in progress elsewhere.
+	Owner     string    `json:"owner,omitempty"`
 	After     int       `json:"after"`
 	ClaimedAt time.Time `json:"claimed_at"`
 	RecordID  string    `json:"record_id,omitempty"`
@@ -88,7 +91,7 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 	if idempotencyKey != "" {
 		r.IdempotencyKey = sha256Hex([]byte(idempotencyKey))
 		ck = claimKey(reg, r.IdempotencyKey)
-		prev, err := s.claim(ctx, ck, r.IdempotencyKey, claim{Register: reg, Year: year, After: start, ClaimedAt: now})
+		prev, err := s.claim(ctx, ck, r.IdempotencyKey, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now})
 		if err != nil {
 			return nil, false, err
 		}
@@ -127,7 +130,7 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 	}
 	s.setLast(reg, year, lastEntry{r.Number, r.Chain.Hash})
 	if ck != "" {
-		if _, err := s.putJSON(ctx, ck, claim{Register: reg, Year: year, After: start, ClaimedAt: now, RecordID: r.ID}); err != nil {
+		if _, err := s.putJSON(ctx, ck, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now, RecordID: r.ID}); err != nil {
 			s.log.Warn("idempotency claim not completed; a retry will find the record by scanning", "id", r.ID, "err", err)
 		}
 	}
@@ -240,7 +243,12 @@ func (s *Store) claim(ctx context.Context, key, keyHash string, c claim) (*Recor
 		}
 		return found, nil
 	}
-	if c.ClaimedAt.Sub(prev.ClaimedAt) < claimTimeout {
+	// A claim of this Store is abandoned: creates of a register run one at a
+	// time here (the caller holds the register's lock), so its first attempt
+	// has ended without a record, as when storage failed. Otherwise wait for
+	// the claim to time out: another process may still be creating.
+	mine := prev.Owner == s.instance
+	if !mine && c.ClaimedAt.Sub(prev.ClaimedAt) < claimTimeout {
 		return nil, Errorf(ECONFLICT, "a request with this Idempotency-Key is still in progress; retry shortly")
 	}
 	// The first attempt died before creating anything: take the claim over.

@@ -39,6 +39,9 @@ type Store struct {
 
 	ulidMu  sync.Mutex
 	entropy *ulid.MonotonicEntropy
+
+	// instance identifies this Store among the processes sharing the bucket.
+	instance string
 }
 
 type lastEntry struct {
@@ -76,7 +79,8 @@ func NewStore(bucket Bucket, opt Options) *Store {
 	return &Store{
 		bucket: bucket, loc: opt.Location, now: opt.Now, log: opt.Logger, tmpDir: opt.TempDir,
 		regLock: map[string]*sync.Mutex{}, last: map[string]lastEntry{},
-		entropy: ulid.Monotonic(cryptoReader{}, 0),
+		entropy:  ulid.Monotonic(cryptoReader{}, 0),
+		instance: ulid.Make().String(),
 	}
 }
 

@@ -325,3 +325,42 @@ func TestUsersAndTokens(t *testing.T) {
 		t.Fatalf("revoked token still works: %v", err)
 	}
 }
+
+// failingBucket makes record creates fail as an unreachable storage would,
+// while fail is set.
+type failingBucket struct {
+	archive.Bucket
+	fail bool
+}
+
+func (b *failingBucket) Create(ctx context.Context, key string, r io.Reader, size int64) (archive.ObjectInfo, error) {
+	if b.fail && strings.HasPrefix(key, "records/") {
+		return archive.ObjectInfo{}, fmt.Errorf("create %s: %w", key, archive.ErrUnavailable)
+	}
+	return b.Bucket.Create(ctx, key, r, size)
+}
+
+// A create that failed on storage leaves its Idempotency-Key claimed; the
+// client's retry must not wait for the claim to time out.
+func TestIdempotentRetryAfterStorageFailure(t *testing.T) {
+	fb, err := folder.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &failingBucket{Bucket: fb, fail: true}
+	s := archive.NewStore(b, archive.Options{TempDir: t.TempDir()})
+	ctx := context.Background()
+	f := archive.Fields{Subject: str("رسالة أثناء العطل")}
+	if _, _, err := s.Create(ctx, "u", archive.Incoming, f, nil, "retry-key"); archive.ErrorCode(err) != archive.EUNAVAILABLE {
+		t.Fatalf("create on failing storage: %v, want unavailable", err)
+	}
+	b.fail = false
+	rec, created, err := s.Create(ctx, "u", archive.Incoming, f, nil, "retry-key")
+	if err != nil || !created || rec.Number != 1 {
+		t.Fatalf("retry: %+v created=%v err=%v, want number 1 created", rec, created, err)
+	}
+	again, created, err := s.Create(ctx, "u", archive.Incoming, f, nil, "retry-key")
+	if err != nil || created || again.ID != rec.ID {
+		t.Fatalf("second retry: %+v created=%v err=%v, want the same record", again, created, err)
+	}
+}

@@ -58,6 +58,14 @@ func (s *Server) Verify(ctx context.Context, actor string) (*archive.VerifyRepor
 	f.mu.Unlock()
 
 	rep, err := s.store.Verify(ctx, actor, nil)
+	if err != nil && ctx.Err() != nil {
+		// Stopped by a shutdown: not a result, and not worth an error.
+		f.mu.Lock()
+		f.running = false
+		f.mu.Unlock()
+		s.log.Info("verification stopped before it finished", "err", err)
+		return nil, err
+	}
 
 	f.mu.Lock()
 	f.running = false
