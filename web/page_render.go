@@ -22,7 +22,8 @@ var templateFS embed.FS
 // pageNames are the views the application renders. Each templates/{name}.html
 // defines "title" and "content" and is parsed with the layout at start: a
 // missing or broken view stops the server from starting, not a user's request.
-var pageNames = []string{"login", "dashboard", "register", "form", "record", "search", "error"}
+var pageNames = []string{"login", "dashboard", "register", "form", "record", "search", "error",
+	"users", "user", "account", "audit", "verify"}
 
 // views holds the parsed templates, one complete template set per page.
 type views struct {

@@ -65,6 +65,18 @@ func (s *Server) pageRoutes() {
 	app.Post("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordUpdate))
 	app.Post("/records/:id/annul", u.auth, u.need(archive.PermWrite), u.page(u.recordAnnul))
 
+	// Administration (page_users.go, page_account.go, page_audit.go, page_verify.go).
+	app.Get("/account", u.auth, u.page(u.accountPage))
+	app.Post("/account/password", u.auth, u.page(u.accountPassword))
+	app.Post("/account/logout-all", u.auth, u.page(u.accountLogoutAll))
+	app.Get("/users", u.auth, u.need(archive.PermUsers), u.page(u.usersPage))
+	app.Post("/users", u.auth, u.need(archive.PermUsers), u.page(u.userCreate))
+	app.Get("/users/:username", u.auth, u.need(archive.PermUsers), u.page(u.userShow))
+	app.Post("/users/:username", u.auth, u.need(archive.PermUsers), u.page(u.userUpdate))
+	app.Get("/audit", u.auth, u.need(archive.PermAudit), u.page(u.auditPage))
+	app.Get("/verify", u.auth, u.need(archive.PermAudit), u.page(u.verifyPage))
+	app.Post("/verify", u.auth, u.need(archive.PermAudit), u.page(u.verifyRun))
+
 	// Anything else outside the API is a page that does not exist.
 	app.Use(u.page(func(c *fiber.Ctx) error {
 		return archive.Errorf(archive.ENOTFOUND, "no page %s", c.Path())

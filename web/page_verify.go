@@ -1,0 +1,64 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+)
+
+// verifyData is the verification page: the last result the server keeps
+// (the one /healthz reports), with its problems and each book's digest and
+// chain head, to compare with a printed book's closing certificate.
+type verifyData struct {
+	State   string // "not run yet", "ok", "problems" or "failed"
+	At      time.Time
+	Error   string
+	Report  *archive.VerifyReport
+	Running bool
+	Ran     bool // this page follows a run started from it
+}
+
+// StateKey is the catalogue key of the state.
+func (d verifyData) StateKey() string {
+	switch d.State {
+	case "ok", "problems", "failed":
+		return "verify.state." + d.State
+	}
+	return "verify.state.none"
+}
+
+// verifyPage shows the last verification.
+func (u *ui) verifyPage(c *fiber.Ctx) error {
+	f := &u.s.fixity
+	v := f.view()
+	f.mu.Lock()
+	d := verifyData{State: v.State, At: v.Time, Error: f.err, Report: f.last, Running: f.running, Ran: c.Query("ran") != ""}
+	f.mu.Unlock()
+	return u.render(c, http.StatusOK, "verify", "verify", d)
+}
+
+// verifyRun verifies the archive now (as POST /api/v1/verify does) and shows
+// the result; one already running is a 409 page.
+func (u *ui) verifyRun(c *fiber.Ctx) error {
+	if _, err := u.readPlainForm(c); err != nil {
+		return err
+	}
+	if _, err := u.s.Verify(c.UserContext(), user(c).Username); err != nil && archive.ErrorCode(err) == archive.ECONFLICT {
+		return err
+	}
+	// A run that could not read the archive is kept as the last result
+	// and shown on the page, like one that found problems.
+	return c.Redirect("/verify?ran=1", http.StatusSeeOther)
+}
+
+// ProblemLabel is a verification problem's kind in the page's language; an
+// unknown kind shows as it is.
+func (v *view) ProblemLabel(kind string) string {
+	if _, ok := v.tr.msgs["verify.kind."+kind]; ok {
+		return v.T("verify.kind." + kind)
+	}
+	return kind
+}
