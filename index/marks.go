@@ -2,6 +2,7 @@ package index
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	porterstemmer "github.com/blevesearch/go-porterstemmer"
@@ -54,13 +55,33 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // fragments; the rest of a long text is not analysed.
 const maxMarked = 12
 
+// Highlighting analyses text again, so its cost grows with the text: only
+// the first highlightScan bytes of a value, and highlightBudget bytes of a
+// hit, are looked at. A match further into a long body or attachment still
+// counts; it is just not shown.
+const (
+	highlightScan   = 32 << 10
+	highlightBudget = 128 << 10
+)
+
+// scanPrefix returns at most n bytes of text, cut at a rune boundary.
+func scanPrefix(text string, n int) string {
+	if len(text) <= n {
+		return text
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return text[:n]
+}
+
 // matchSpans returns the byte ranges of text's words that m marks, in order.
 // Each word goes through the exact chain, then the stop list and stemmer of
 // the stemmed chain, so a word is marked exactly when the index matched it.
 // stems caches the stemmer's answers across the hits of one search.
 func (a *textAnalyzers) matchSpans(text string, m *marks, stems map[string][]string) []span {
 	var out []span
-	for _, t := range (Tokenizer{}).Tokenize([]byte(text)) {
+	for _, t := range (Tokenizer{}).Tokenize([]byte(scanPrefix(text, highlightScan))) {
 		term := string(foldDigits(normalizeArabic(foldLatin(nfkc(removeInvisible(t.Term))))))
 		if term == "" {
 			continue

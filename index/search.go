@@ -457,9 +457,14 @@ func fieldValues(v interface{}) []string {
 // highlights builds the fragments of every field in which the hit matched.
 func (ix *Index) highlights(dm *search.DocumentMatch, m *marks, stems map[string][]string) map[string][]string {
 	out := map[string][]string{}
+	budget := highlightBudget
 	for _, f := range textFields {
 		var frags []string
 		for _, v := range fieldValues(dm.Fields[f]) {
+			if budget <= 0 {
+				break
+			}
+			budget -= min(len(v), highlightScan)
 			if spans := ix.an.matchSpans(v, m, stems); len(spans) > 0 {
 				frags = append(frags, fragments(v, spans)...)
 			}

@@ -235,3 +235,25 @@ func TestSubjectRanksFirst(t *testing.T) {
 		t.Errorf("the record about the budget does not rank first: %v", res.Hits)
 	}
 }
+
+// TestHighlightLongText: a match deep in a long attachment is found, and the
+// highlights of a page cost no more than a bounded scan.
+func TestHighlightLongText(t *testing.T) {
+	ix := openTestIndex(t)
+	filler := strings.Repeat("نص طويل من صفحات المرفق الممسوحة ضوئيا. ", 5000) // ~200 KB
+	r := rec(archive.Incoming, 2024, 9, "2024-02-02", "رسالة مع مرفق طويل", "")
+	if err := ix.Put(context.Background(), r, []string{filler + "وفي الصفحة الأخيرة ذكر الأرخبيل."}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Search(context.Background(), Query{Text: "الأرخبيل"})
+	if err != nil || res.Total != 1 {
+		t.Fatalf("a word at the end of a long attachment: %+v %v", res, err)
+	}
+	if hl := res.Hits[0].Highlights["attachments"]; len(hl) != 0 {
+		t.Errorf("highlights scanned past the bound: %q", hl)
+	}
+	res, err = ix.Search(context.Background(), Query{Text: "المرفق"})
+	if err != nil || res.Total != 1 || len(res.Hits[0].Highlights["attachments"]) != maxFragments {
+		t.Errorf("long attachment highlights: %+v %v", res, err)
+	}
+}
