@@ -67,8 +67,9 @@ type Main struct {
 	// Extract reads the text of attachments in the background.
 	Extract *extract.Pool
 
-	cancel  context.CancelFunc // stops a background index rebuild
-	rebuilt chan struct{}      // closed when the background rebuild has ended
+	openMarker string             // data/index.open while the index is open
+	cancel     context.CancelFunc // stops a background index rebuild
+	rebuilt    chan struct{}      // closed when the background rebuild has ended
 	// verifyDone is closed when the scheduled verification has stopped.
 	verifyDone chan struct{}
 }
@@ -140,6 +141,16 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("search index: %w", err)
 	}
 	m.Index = ix
+	// index.open exists while a server has the index open. Found at start, it
+	// says the last run ended without closing (a crash, SIGKILL, power loss):
+	// writes stored just before may have missed the index, so rebuild it.
+	m.openMarker = filepath.Join(m.Config.Data, "index.open")
+	_, statErr := os.Stat(m.openMarker)
+	crashed := statErr == nil
+	if err := os.WriteFile(m.openMarker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640); err != nil {
+		ix.Close()
+		return fmt.Errorf("search index marker: %w", err)
+	}
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
@@ -162,7 +173,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.cancel, m.rebuilt = cancel, make(chan struct{})
 	go func() {
 		defer close(m.rebuilt)
-		if !ix.NeedsRebuild() && m.indexInStep(bg, ix) {
+		if crashed {
+			m.Logger.Warn("the last run did not shut down cleanly: rebuilding the search index so no write is missing from it")
+		} else if !ix.NeedsRebuild() && m.indexInStep(bg, ix) {
 			return
 		}
 		// A new, outdated or incomplete index: rebuild from storage while serving.
@@ -214,7 +227,11 @@ func (m *Main) Close() error {
 	if m.verifyDone != nil {
 		<-m.verifyDone
 	}
-	if cerr := m.Index.Close(); err == nil {
+	cerr := m.Index.Close()
+	if cerr == nil {
+		os.Remove(m.openMarker) // a clean close: the index holds every write
+	}
+	if err == nil {
 		err = cerr
 	}
 	return err
