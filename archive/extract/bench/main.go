@@ -155,7 +155,7 @@ func bench(ctx context.Context, pages, searches int) error {
 		return err
 	}
 	p99idle := p99(idle)
-	fmt.Printf("search p99 idle: %v (median %v, %d searches)\n", p99idle, median(idle), len(idle))
+	fmt.Printf("search idle: p99 %v, p90 %v, median %v (%d searches)\n", p99idle, pct(idle, 90), median(idle), len(idle))
 
 	for run, workers := range []int{1, 2} {
 		pool := extract.New(ctx, store, extract.Options{Workers: workers, Reindex: srv.ReindexRecords})
@@ -187,23 +187,27 @@ func bench(ctx context.Context, pages, searches int) error {
 				return fmt.Errorf("page not read: %+v", st)
 			}
 		}
-		fmt.Printf("%d worker(s): %d pages in %v = %.1f pages/min; search p99 while OCR runs: %v (median %v, %d searches), ratio to idle %.2f\n",
-			workers, pages, took.Round(time.Millisecond), float64(pages)/took.Minutes(), p99(busy), median(busy), len(busy),
-			float64(p99(busy))/float64(p99idle))
+		fmt.Printf("%d worker(s): %d pages in %v = %.1f pages/min; search while OCR runs: p99 %v (ratio to idle %.2f), p90 %v (%.2f), median %v (%.2f), %d searches\n",
+			workers, pages, took.Round(time.Millisecond), float64(pages)/took.Minutes(),
+			p99(busy), float64(p99(busy))/float64(p99idle), pct(busy, 90), float64(pct(busy, 90))/float64(pct(idle, 90)),
+			median(busy), float64(median(busy))/float64(median(idle)), len(busy))
 	}
 	// Idle again: on a shared machine the first sample may have been unlucky.
 	idle2, err := latencies(searches)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("search p99 idle after: %v (median %v)\n", p99(idle2), median(idle2))
+	fmt.Printf("search idle after: p99 %v, p90 %v, median %v\n", p99(idle2), pct(idle2, 90), median(idle2))
 	return nil
 }
 
-func p99(d []time.Duration) time.Duration {
+func p99(d []time.Duration) time.Duration { return pct(d, 99) }
+
+// pct is the p-th percentile of d.
+func pct(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	return s[min(len(s)-1, len(s)*99/100)]
+	return s[min(len(s)-1, len(s)*p/100)]
 }
 
 func median(d []time.Duration) time.Duration {
