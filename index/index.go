@@ -38,6 +38,8 @@ type Index struct {
 	dir string
 	log *slog.Logger
 	an  *textAnalyzers
+	// facets holds the per-segment facet tables (see facetCache).
+	facets *facetCache
 
 	rebuildMu sync.Mutex // one Rebuild at a time
 
@@ -72,7 +74,7 @@ func Open(dir string, logger *slog.Logger) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{dir: dir, log: logger, an: an}
+	ix := &Index{dir: dir, log: logger, an: an, facets: newFacetCache()}
 	bi, rebuild, err := openOrCreate(dir, logger)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,6 +70,48 @@ const (
 	minPrefix = 2
 )
 
+// Facet sizes: how many values of each facet a result lists, the most
+// frequent first.
+var facetSizes = map[string]int{"register": 10, "year": 50, "committee": 30}
+
+// addFacets splits counts by kwFacets term into the register, year and
+// committee facets of out, each cut to its size in facetSizes.
+func addFacets(out map[string]map[string]int, counts map[string]int) {
+	for term, n := range counts {
+		parts := strings.SplitN(term, facetSep, 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for i, name := range []string{"register", "year", "committee"} {
+			if parts[i] != "" {
+				out[name][parts[i]] += n
+			}
+		}
+	}
+	for name, counts := range out {
+		if len(counts) <= facetSizes[name] {
+			continue
+		}
+		type kv struct {
+			k string
+			n int
+		}
+		all := make([]kv, 0, len(counts))
+		for k, n := range counts {
+			all = append(all, kv{k, n})
+		}
+		slices.SortFunc(all, func(a, b kv) int {
+			if a.n != b.n {
+				return b.n - a.n
+			}
+			return strings.Compare(a.k, b.k)
+		})
+		for _, e := range all[facetSizes[name]:] {
+			delete(counts, e.k)
+		}
+	}
+}
+
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // Search runs q. A malformed query or filter is an *archive.Error with code
@@ -89,19 +132,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if req == nil {
 		return res, nil
 	}
-	sr, err := ix.search(ctx, req)
+	counts := &facetCounts{}
+	sctx := context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, ix.facets.handlerMaker(counts))
+	sr, err := ix.search(sctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
 	res.Total = sr.Total
-	for name, f := range sr.Facets {
-		if f.Terms == nil {
-			continue
-		}
-		for _, t := range f.Terms.Terms() {
-			res.Facets[name][t.Term] = t.Count
-		}
-	}
+	addFacets(res.Facets, counts.byTerm())
 	stems := map[string][]string{}
 	for _, dm := range sr.Hits {
 		res.Hits = append(res.Hits, ix.makeHit(dm, m, stems))
@@ -174,9 +212,7 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	if !m.empty() {
 		req.Fields = append(req.Fields, textFields[1:]...) // for highlights
 	}
-	req.AddFacet("register", bleve.NewFacetRequest(kwRegister, 10))
-	req.AddFacet("year", bleve.NewFacetRequest(kwYear, 50))
-	req.AddFacet("committee", bleve.NewFacetRequest(kwCommittee, 30))
+	// Facets are counted by ix.facets as the matches go by (see Search).
 	switch q.Sort {
 	case "", "relevance":
 		if tree == nil {

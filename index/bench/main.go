@@ -67,6 +67,7 @@ type config struct {
 	noPG    bool
 	seed    uint64
 	profile string
+	reuse   string
 }
 
 func run() error {
@@ -79,6 +80,7 @@ func run() error {
 	flag.BoolVar(&c.noPG, "nopg", false, "skip PostgreSQL")
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed")
 	flag.StringVar(&c.profile, "cpuprofile", "", "write CPU profiles of indexing and of Sijill's queries to this prefix")
+	flag.StringVar(&c.reuse, "index", "", "directory of a Sijill index to keep between runs: reused when it holds the n records of this seed and mapping version, (re)built otherwise")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -106,24 +108,18 @@ func run() error {
 	}
 
 	// Sijill.
-	ix, err := index.Open(filepath.Join(tmp, "index"), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ixDir := filepath.Join(tmp, "index")
+	if c.reuse != "" {
+		ixDir = c.reuse
+	}
+	ix, err := index.Open(ixDir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	stopProfile := startProfile(c.profile, "index")
-	cpu0 := cpuTime()
-	start := time.Now()
-	if err := ix.Rebuild(ctx, sliceSource(recs), nil); err != nil {
+	if err := indexRecords(ctx, c, ix, ixDir, recs); err != nil {
 		return err
 	}
-	took := time.Since(start)
-	cpu := cpuTime() - cpu0
-	stopProfile()
-	fmt.Printf("sijill: bulk indexing %d records in %s: %.0f records/s; %.1f CPU-seconds, %.0f records per CPU-second\n",
-		c.n, took.Round(time.Millisecond), float64(c.n)/took.Seconds(), cpu.Seconds(), float64(c.n)/cpu.Seconds())
-	idxSize := dirSize(filepath.Join(tmp, "index"))
-	fmt.Printf("sijill: index size %.1f MB\n", float64(idxSize)/1e6)
 
 	classes := gen.queryClasses(c.queries)
 
@@ -167,6 +163,38 @@ func run() error {
 		fmt.Println(line)
 	}
 	fmt.Printf("load average after the queries: %s", loadavg())
+	return nil
+}
+
+// indexRecords bulk-indexes recs into ix and prints the rate, unless ix
+// is a reused index (-index) that already holds them.
+func indexRecords(ctx context.Context, c config, ix *index.Index, dir string, recs []*archive.Record) error {
+	stamp := filepath.Join(dir, "bench-"+strconv.Itoa(c.n)+"-"+strconv.FormatUint(c.seed, 10))
+	if c.reuse != "" && !ix.NeedsRebuild() {
+		if _, err := os.Stat(stamp); err == nil {
+			fmt.Printf("sijill: reusing the index in %s\n", dir)
+			return nil
+		}
+	}
+	stopProfile := startProfile(c.profile, "index")
+	cpu0 := cpuTime()
+	start := time.Now()
+	if err := ix.Rebuild(ctx, sliceSource(recs), nil); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	cpu := cpuTime() - cpu0
+	stopProfile()
+	fmt.Printf("sijill: bulk indexing %d records in %s: %.0f records/s; %.1f CPU-seconds, %.0f records per CPU-second\n",
+		c.n, took.Round(time.Millisecond), float64(c.n)/took.Seconds(), cpu.Seconds(), float64(c.n)/cpu.Seconds())
+	idxSize := dirSize(dir)
+	fmt.Printf("sijill: index size %.1f MB\n", float64(idxSize)/1e6)
+
+	if c.reuse != "" {
+		if err := os.WriteFile(stamp, nil, 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

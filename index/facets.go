@@ -1,0 +1,171 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/collector"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// facetCache counts the register, year and committee facets of a search
+// from a table per index segment giving each document's kwFacets term as a
+// small code. Bleve's own facets read the doc values of every match, which
+// was most of the cost of a search for a common word; a segment never
+// changes once written, so its table is made once (the first search that
+// meets the segment pays for it) and a match then costs one array read.
+type facetCache struct {
+	mu    sync.Mutex
+	ids   map[string]uint32 // kwFacets term -> code; code 0 is "no term"
+	terms []string          // code -> term
+	segs  map[segment.Segment]*segFacets
+}
+
+// segFacets is the table of one segment: the code of each local document.
+type segFacets struct {
+	once  sync.Once
+	codes []uint32
+	err   error
+}
+
+func newFacetCache() *facetCache {
+	return &facetCache{ids: map[string]uint32{"": 0}, terms: []string{""}, segs: map[segment.Segment]*segFacets{}}
+}
+
+// table returns the table of seg, making it if need be.
+func (fc *facetCache) table(seg segment.Segment) ([]uint32, error) {
+	fc.mu.Lock()
+	sf := fc.segs[seg]
+	if sf == nil {
+		sf = &segFacets{}
+		fc.segs[seg] = sf
+	}
+	fc.mu.Unlock()
+	sf.once.Do(func() { sf.codes, sf.err = fc.build(seg) })
+	return sf.codes, sf.err
+}
+
+// build reads the kwFacets doc value of every document of seg.
+func (fc *facetCache) build(seg segment.Segment) ([]uint32, error) {
+	dvv, ok := seg.(segment.DocValueVisitable)
+	if !ok {
+		return nil, fmt.Errorf("index: facets: segment %T has no doc values", seg)
+	}
+	n := seg.Count()
+	codes := make([]uint32, n)
+	local := map[string]uint32{}
+	var localTerms []string
+	fields := []string{kwFacets}
+	var state segment.DocVisitState
+	var doc uint64
+	visit := func(field string, term []byte) {
+		id, ok := local[string(term)]
+		if !ok {
+			localTerms = append(localTerms, string(term))
+			id = uint32(len(localTerms))
+			local[string(term)] = id
+		}
+		codes[doc] = id
+	}
+	for doc = 0; doc < n; doc++ {
+		var err error
+		if state, err = dvv.VisitDocValues(doc, fields, visit, state); err != nil {
+			return nil, fmt.Errorf("index: facets: doc values of document %d: %w", doc, err)
+		}
+	}
+	// Local codes (1-based, 0 none) become the cache's codes.
+	global := make([]uint32, len(localTerms)+1)
+	fc.mu.Lock()
+	for i, t := range localTerms {
+		id, ok := fc.ids[t]
+		if !ok {
+			id = uint32(len(fc.terms))
+			fc.ids[t] = id
+			fc.terms = append(fc.terms, t)
+		}
+		global[i+1] = id
+	}
+	fc.mu.Unlock()
+	for i, c := range codes {
+		codes[i] = global[c]
+	}
+	return codes, nil
+}
+
+// facetCounts are the counts of one search, by kwFacets code.
+type facetCounts struct {
+	counts []int
+	terms  []string // code -> term, as of the search
+}
+
+// byTerm returns the non-zero counts by kwFacets term.
+func (c *facetCounts) byTerm() map[string]int {
+	out := map[string]int{}
+	for code, n := range c.counts {
+		if n > 0 && code > 0 {
+			out[c.terms[code]] += n
+		}
+	}
+	return out
+}
+
+// handlerMaker returns a Bleve document match handler maker that counts
+// every match into c before handing it to the usual top-N handler. It is
+// put in the search's context under search.MakeDocumentMatchHandlerKey.
+func (fc *facetCache) handlerMaker(c *facetCounts) search.MakeDocumentMatchHandler {
+	return func(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
+		next, loadID, err := collector.MakeTopNDocumentMatchHandler(sctx)
+		if err != nil {
+			return nil, false, err
+		}
+		snap, ok := sctx.IndexReader.(*scorch.IndexSnapshot)
+		if !ok {
+			return nil, false, fmt.Errorf("index: facets: reader %T is not a scorch snapshot", sctx.IndexReader)
+		}
+		segs := snap.Segments()
+		// Global document numbers run through the segments in order, each
+		// segment taking as many as it has documents, deleted or not (as
+		// Bleve's scorch computes them).
+		offsets := make([]uint64, len(segs))
+		tables := make([][]uint32, len(segs))
+		var running uint64
+		live := make(map[segment.Segment]bool, len(segs))
+		for i, ss := range segs {
+			seg := ss.Segment()
+			offsets[i] = running
+			running += seg.Count()
+			if tables[i], err = fc.table(seg); err != nil {
+				return nil, false, err
+			}
+			live[seg] = true
+		}
+		fc.mu.Lock()
+		c.terms = fc.terms
+		c.counts = make([]int, len(fc.terms))
+		if len(fc.segs) > 2*len(segs)+8 {
+			for seg := range fc.segs {
+				if !live[seg] {
+					delete(fc.segs, seg)
+				}
+			}
+		}
+		fc.mu.Unlock()
+		return func(d *search.DocumentMatch) error {
+			// An internal id is the global document number, 8 bytes big-endian.
+			if d != nil && len(d.IndexInternalID) == 8 {
+				g := binary.BigEndian.Uint64(d.IndexInternalID)
+				i := sort.Search(len(offsets), func(i int) bool { return offsets[i] > g }) - 1
+				if i >= 0 {
+					if l := g - offsets[i]; l < uint64(len(tables[i])) {
+						c.counts[tables[i][l]]++
+					}
+				}
+			}
+			return next(d)
+		}, loadID, nil
+	}
+}
