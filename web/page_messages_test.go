@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,7 +143,8 @@ func TestVerifyPageConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := "رسالة"
-	if _, _, err := store.Create(ctx, "t", archive.Incoming, archive.Fields{Subject: &sub}, nil, ""); err != nil {
+	rec, _, err := store.Create(ctx, "t", archive.Incoming, archive.Fields{Subject: &sub}, nil, "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	tok, _, err := store.IssueToken(ctx, "aud", time.Hour)
@@ -189,5 +193,23 @@ func TestVerifyPageConflict(t *testing.T) {
 	evs, _ := store.AuditEvents(ctx, archive.AuditFilter{Action: archive.ActionVerify})
 	if len(evs) != 1 || evs[0].Actor != "aud" {
 		t.Errorf("the run is not in the audit trail as the auditor's: %+v", evs)
+	}
+
+	// An entry altered behind the archive's back is a problem on the page,
+	// named in the page's language, with the record it concerns.
+	key := filepath.Join(dir, "bucket", "records", "incoming", strconv.Itoa(rec.Year), "000001.json")
+	raw, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, bytes.Replace(raw, []byte("رسالة"), []byte("رسالة مزورة"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := do("POST", "/verify"); st != 303 {
+		t.Fatalf("second run: %d", st)
+	}
+	st, body = do("GET", "/verify")
+	if st != 200 || !strings.Contains(body, "وُجدت مشكلات") || !strings.Contains(body, "نسخة بلا حدث تدقيق") || !strings.Contains(body, `href="/records/`+rec.ID+`"`) {
+		t.Errorf("after tampering: %d, the page does not show the altered entry", st)
 	}
 }
