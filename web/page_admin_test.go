@@ -405,3 +405,31 @@ func TestAuditPage(t *testing.T) {
 		})
 	}
 }
+
+// TestFormMessagesInEnglish: the record form's refusals, Arabic messages of
+// the archive, are shown in English on the English pages and unchanged on
+// the Arabic ones.
+func TestFormMessagesInEnglish(t *testing.T) {
+	s := newAdminSite(t)
+	for _, tc := range []struct {
+		lang, want, notWant string
+	}{
+		{"en", "The subject is required", "الموضوع مطلوب"},
+		{"", "الموضوع مطلوب", "The subject is required"},
+	} {
+		st, body, _ := s.post(t, "/registers/outgoing/new", "secretary", tc.lang, url.Values{
+			"subject": {""}, "date": {"2026/13/45"}, "in_reply_to": {"nothing"}})
+		if st != 422 {
+			t.Fatalf("%s: status %d, want 422", tc.lang, st)
+		}
+		if !regexp.MustCompile(`id="err-subject" role="alert">` + regexp.QuoteMeta(tc.want)).MatchString(body) {
+			t.Errorf("%s: %q is not beside the subject", tc.lang, tc.want)
+		}
+		if strings.Contains(body, tc.notWant) {
+			t.Errorf("%s: the page shows %q", tc.lang, tc.notWant)
+		}
+		if tc.lang == "en" && (!strings.Contains(body, "The date is not valid") || !strings.Contains(body, `The reference &#34;nothing&#34; is not a valid entry number`)) {
+			t.Errorf("the date and reference refusals are not in English")
+		}
+	}
+}
