@@ -132,3 +132,18 @@ func (v *view) ActionLabel(action string) string {
 	}
 	return action
 }
+
+// Stamp is an event's time to the second in the organisation's zone: several
+// events of one minute must be told apart.
+func (v *view) Stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(v.loc).Format(time.DateTime)
+}
+
+// IsRecord reports whether an event's target is a record, to link to it.
+func (v *view) IsRecord(target string) bool {
+	_, _, _, err := archive.ParseRecordID(target)
+	return err == nil
+}

@@ -109,7 +109,7 @@ func TestAdminUI(t *testing.T) {
 	if !slices.Contains(rows, "auth.login:qari:دخول") {
 		t.Errorf("the audit trail for qari: %q, want the login", rows)
 	}
-	if when := text(t, ctx, "tr.event td"); !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d$`).MatchString(strings.TrimSpace(when)) {
+	if when := text(t, ctx, "tr.event td"); !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`).MatchString(strings.TrimSpace(when)) {
 		t.Errorf("an event's time: %q", when)
 	}
 	step(t, ctx, "the whole trail", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
