@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-6"
+const MappingVersion = "sijill-8"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -56,7 +56,10 @@ const (
 	// single term, so that counting facets reads one doc value and bumps
 	// one counter per match instead of three of each: facets over every
 	// match were most of the cost of a common word.
-	kwFacets  = "k.facets"
+	kwFacets = "k.facets"
+	// kwLink holds the IDs a record points at (InReplyTo, Refs, Meeting), so
+	// a record's thread is found by asking which records point at it.
+	kwLink    = "k.link"
 	numNumber = "n.number"
 )
 
@@ -161,6 +164,11 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 		keyword(kwRestricted, nil, "1")
 	}
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(numNumber, nil, float64(rec.Number), optKeyword))
+	for i, id := range append([]string{rec.InReplyTo, rec.Meeting}, rec.Refs...) {
+		if id != "" {
+			keyword(kwLink, []uint64{uint64(i)}, id)
+		}
+	}
 
 	return doc
 }

@@ -35,6 +35,9 @@ type Query struct {
 	Sort string
 	// SeeConfidential lets confidential records be found, counted and faceted.
 	SeeConfidential bool
+	// LinksTo selects the records that point at this record ID (as the
+	// letter they answer, a reference, or the meeting of a decision).
+	LinksTo string
 }
 
 // Result is one page of hits, with the total and facet counts of all matches.
@@ -257,6 +260,9 @@ func filterQueries(q Query) ([]query.Query, error) {
 	}
 	if q.Status != "" {
 		out = append(out, termQuery(kwStatus, q.Status))
+	}
+	if q.LinksTo != "" {
+		out = append(out, termQuery(kwLink, q.LinksTo))
 	}
 	if q.From != "" || q.To != "" {
 		for _, d := range []string{q.From, q.To} {
