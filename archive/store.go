@@ -144,36 +144,24 @@ func (s *Store) getNumber(ctx context.Context, reg Register, year, num int) (*Re
 // Records yields the records of one register and year in ascending number order,
 // reading them one at a time so a year of 10,000 entries stays small in memory.
 func (s *Store) Records(ctx context.Context, reg Register, year int) iter.Seq2[*Record, error] {
-	return func(yield func(*Record, error) bool) {
-		if !reg.Valid() {
-			yield(nil, Errorf(ENOTFOUND, "no register %q", reg))
-			return
-		}
-		keys, err := s.recordKeys(ctx, fmt.Sprintf("records/%s/%d/", reg, year))
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		for _, k := range keys {
-			var rec Record
-			if _, err := s.readJSON(ctx, k, &rec); err != nil {
-				if !yield(nil, storageErr("read record", err)) {
-					return
-				}
-				continue
-			}
-			if !yield(&rec, nil) {
-				return
-			}
-		}
+	if !reg.Valid() {
+		return func(yield func(*Record, error) bool) { yield(nil, Errorf(ENOTFOUND, "no register %q", reg)) }
 	}
+	return s.recordsUnder(ctx, fmt.Sprintf("records/%s/%d/", reg, year))
 }
 
 // AllRecords yields every record of every register and year, for rebuilding the
 // index and verifying the archive.
 func (s *Store) AllRecords(ctx context.Context) iter.Seq2[*Record, error] {
+	return s.recordsUnder(ctx, "records/")
+}
+
+// recordsUnder yields the records whose keys start with prefix, in key order.
+// A record that cannot be read is yielded as an error and the walk goes on if
+// the caller wants it to.
+func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		keys, err := s.recordKeys(ctx, "records/")
+		keys, err := s.recordKeys(ctx, prefix)
 		if err != nil {
 			yield(nil, err)
 			return
