@@ -213,3 +213,38 @@ func TestVerifyPageConflict(t *testing.T) {
 		t.Errorf("after tampering: %d, the page does not show the altered entry", st)
 	}
 }
+
+// TestAdminLabels: every audit action the filter offers, every kind of
+// verification problem and every verification state has its label in every
+// language (the templates build these keys, so TestCatalogues cannot see them).
+func TestAdminLabels(t *testing.T) {
+	cats, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, a := range auditActions {
+		keys = append(keys, "audit.action."+a)
+	}
+	for _, k := range []string{archive.ProblemBlobMissing, archive.ProblemBlobAltered, archive.ProblemUnreadable,
+		archive.ProblemEntryAltered, archive.ProblemEntryMissing, archive.ProblemChainBroken, archive.ProblemMisplaced,
+		archive.ProblemHistoryAltered, archive.ProblemUnaudited} {
+		keys = append(keys, "verify.kind."+k)
+	}
+	for _, s := range []string{"ok", "problems", "failed", "not run yet"} {
+		keys = append(keys, verifyData{State: s}.StateKey())
+	}
+	for _, r := range roles {
+		keys = append(keys, "role."+r)
+	}
+	for _, d := range []string{"role", "password", "disabled", "enabled"} {
+		keys = append(keys, "users.done."+d)
+	}
+	for _, lang := range languages {
+		for _, k := range keys {
+			if _, ok := cats[lang].msgs[k]; !ok {
+				t.Errorf("%s lacks %q", lang, k)
+			}
+		}
+	}
+}
