@@ -77,22 +77,63 @@ func (a *textAnalyzers) stemFrom(exact analysis.TokenStream) analysis.TokenStrea
 // Bleve analyses a document's fields one after the other in one of its
 // analysis workers, so documents are still analysed in parallel.
 type docAnalysis struct {
-	once           sync.Once
-	an             *textAnalyzers
-	text           []byte
-	exact, stemmed analysis.TokenStream
+	once                  sync.Once
+	an                    *textAnalyzers
+	text                  []byte
+	exact, stemmed, pairs analysis.TokenStream
 }
 
 func (d *docAnalysis) run() {
 	d.exact = d.an.exact.Analyze(d.text)
 	d.stemmed = d.an.stemFrom(d.exact)
+	d.pairs = pairsOf(d.stemmed)
 }
 
-// exactStream and stemmedStream are the analysers of one document's fields.
+// pairSep joins the two stems of a pair term.
+const pairSep = " "
+
+// pairsOf returns the pairs of stems at adjacent positions of a stemmed
+// stream, each at the position of its first stem ("مجلس وطن" for "المجلس
+// الوطني"). A two-word phrase is then one term to look up instead of two
+// long posting lists whose positions Bleve compares document by document,
+// which made phrases of common words the slowest searches. A word with
+// several stems pairs each of them.
+func pairsOf(stemmed analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(stemmed))
+	// Tokens come in position order; those of one position are adjacent.
+	for i := 0; i < len(stemmed); {
+		j := i
+		for j < len(stemmed) && stemmed[j].Position == stemmed[i].Position {
+			j++
+		}
+		k := j
+		for k < len(stemmed) && stemmed[k].Position == stemmed[i].Position+1 {
+			k++
+		}
+		for _, a := range stemmed[i:j] {
+			for _, b := range stemmed[j:k] {
+				term := make([]byte, 0, len(a.Term)+len(pairSep)+len(b.Term))
+				term = append(append(append(term, a.Term...), pairSep...), b.Term...)
+				out = append(out, &analysis.Token{Term: term, Position: a.Position, Start: a.Start, End: b.End, Type: analysis.AlphaNumeric})
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// exactStream, stemmedStream and pairStream are the analysers of one
+// document's fields.
 type (
 	exactStream   struct{ d *docAnalysis }
 	stemmedStream struct{ d *docAnalysis }
+	pairStream    struct{ d *docAnalysis }
 )
+
+func (p pairStream) Analyze([]byte) analysis.TokenStream {
+	p.d.once.Do(p.d.run)
+	return p.d.pairs
+}
 
 func (e exactStream) Analyze([]byte) analysis.TokenStream {
 	e.d.once.Do(e.d.run)

@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-8"
+const MappingVersion = "sijill-9"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -29,6 +29,7 @@ var mappingVersionKey = []byte("sijill_mapping_version")
 const (
 	fieldAll         = "all"   // stemmed text of every text field
 	fieldExact       = "exact" // exact text of every text field
+	fieldPairs       = "pairs" // adjacent stems of "all", two by two (see pairsOf)
 	fieldSubject     = "subject"
 	fieldBody        = "body"
 	fieldFrom        = "from"
@@ -73,7 +74,7 @@ var textFields = []string{fieldSubject, fieldBody, fieldFrom, fieldTo, fieldComm
 
 const (
 	optStored  = bindex.StoreField
-	optExact   = bindex.IndexField                             // prefixes only
+	optExact   = bindex.IndexField                             // prefixes and pairs only
 	optText    = bindex.IndexField | bindex.IncludeTermVectors // positions, for phrases
 	optKeyword = bindex.IndexField | bindex.StoreField | bindex.DocValues
 	optFacets  = bindex.IndexField | bindex.DocValues
@@ -139,6 +140,7 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 	da := &docAnalysis{an: a, text: joined}
 	doc.AddField(document.NewTextFieldCustom(fieldExact, nil, joined, optExact, exactStream{da}))
 	doc.AddField(document.NewTextFieldCustom(fieldAll, nil, joined, optText, stemmedStream{da}))
+	doc.AddField(document.NewTextFieldCustom(fieldPairs, nil, joined, optExact, pairStream{da}))
 
 	keyword(kwRegister, nil, string(rec.Register))
 	keyword(kwYear, nil, strconv.Itoa(rec.Year))

@@ -448,7 +448,7 @@ func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 		m.addStem(string(t.Term))
 	}
 	if len(slots) > 1 {
-		return query.NewMultiPhraseQuery(slots, fieldAll)
+		return pairsPhrase(slots)
 	}
 	// One real word among stop words: that word.
 	var ts []query.Query
@@ -522,3 +522,33 @@ func (ix *Index) highlights(dm *search.DocumentMatch, m *marks, stems map[string
 }
 
 type span struct{ start, end int }
+
+// pairsPhrase matches the stems of slots (one slot per position, a slot
+// holding a word's stems) in this order. Each two adjacent words are one
+// term of the pairs field (see pairsOf): two words need nothing else; more
+// need the pairs and, to be sure they form one run, the phrase itself,
+// which Bleve then checks only where the pairs all occur. A stop word inside
+// the phrase (an empty slot) leaves the phrase alone to decide.
+func pairsPhrase(slots [][]string) query.Query {
+	var pairs []query.Query
+	for i := 0; i+1 < len(slots); i++ {
+		var alts []query.Query
+		for _, a := range slots[i] {
+			for _, b := range slots[i+1] {
+				alts = append(alts, termQuery(fieldPairs, a+pairSep+b))
+			}
+		}
+		switch len(alts) {
+		case 0:
+			return query.NewMultiPhraseQuery(slots, fieldAll)
+		case 1:
+			pairs = append(pairs, alts[0])
+		default:
+			pairs = append(pairs, query.NewDisjunctionQuery(alts))
+		}
+	}
+	if len(pairs) == 1 {
+		return pairs[0]
+	}
+	return query.NewConjunctionQuery(append(pairs, query.NewMultiPhraseQuery(slots, fieldAll)))
+}
