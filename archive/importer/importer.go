@@ -1,0 +1,439 @@
+// Package importer brings an existing archive into Sijill from a spreadsheet
+// register exported as CSV and a folder of scanned files. Historical numbers
+// and years are kept as given; nothing that exists is overwritten; a run that
+// was interrupted is simply run again.
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/sijill/sijill/archive"
+)
+
+// Fields a CSV column can be mapped to.
+var knownFields = []string{"register", "year", "number", "date", "subject", "from", "to", "body",
+	"committee", "tags", "files", "reference", "reference_date", "received_date", "in_reply_to",
+	"refs", "meeting", "attendees", "apologies", "agenda", "confidentiality"}
+
+// KnownFields lists the record fields a column may be mapped to.
+func KnownFields() []string { return append([]string(nil), knownFields...) }
+
+// ParseMap reads a column mapping "header=field,header=field" (the form of
+// sijill import --map). Headers are matched after trimming, ignoring case.
+func ParseMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	for _, pair := range strings.Split(s, ",") {
+		col, field, ok := strings.Cut(pair, "=")
+		col, field = strings.TrimSpace(col), strings.TrimSpace(strings.ToLower(field))
+		if !ok || col == "" || !isKnown(field) {
+			return nil, fmt.Errorf("importer: mapping %q: want header=field with field one of %s", pair, strings.Join(knownFields, ", "))
+		}
+		m[col] = field
+	}
+	return m, nil
+}
+
+func isKnown(f string) bool {
+	for _, k := range knownFields {
+		if k == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Options configure an import run.
+type Options struct {
+	Store *archive.Store
+	// Actor is the account the records are registered by.
+	Actor string
+	// FilesDir holds the files the "files" column names (relative names only).
+	FilesDir string
+	// Map maps CSV header names to record fields; a header equal to a field
+	// name (ignoring case) maps to it without being listed.
+	Map map[string]string
+	// MaxFileSize bounds one attached file (default 1 GiB).
+	MaxFileSize int64
+	// Progress receives a progress bar (nil: none).
+	Progress io.Writer
+	// OnRecord is called with every record the run created (to index it).
+	OnRecord func(context.Context, *archive.Record) error
+}
+
+// Refusal is a row that was not imported, and why.
+type Refusal struct {
+	Line   int    `json:"line"` // line of the CSV file, the header being line 1
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Report says what a run did. Rows = Imported + Skipped + len(Refused) when
+// the run was not interrupted.
+type Report struct {
+	Rows     int       `json:"rows"`
+	Imported int       `json:"imported"`
+	Skipped  int       `json:"skipped"` // already imported with identical content by an earlier run
+	Refused  []Refusal `json:"refused"`
+}
+
+// WriteCSV writes the refused rows as CSV (line, id, reason) for the secretary
+// to correct and import again.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"line", "id", "reason"}); err != nil {
+		return fmt.Errorf("importer: write report: %w", err)
+	}
+	for _, f := range r.Refused {
+		if err := cw.Write([]string{strconv.Itoa(f.Line), f.ID, f.Reason}); err != nil {
+			return fmt.Errorf("importer: write report: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("importer: write report: %w", err)
+	}
+	return nil
+}
+
+// row is one parsed CSV line.
+type row struct {
+	line   int
+	reg    archive.Register
+	year   int
+	number int
+	fields archive.Fields
+	files  []string
+}
+
+// registerNames accepts the registers' English and Arabic names.
+var registerNames = map[string]archive.Register{
+	"incoming": archive.Incoming, "وارد": archive.Incoming, "الوارد": archive.Incoming,
+	"outgoing": archive.Outgoing, "صادر": archive.Outgoing, "الصادر": archive.Outgoing,
+	"decisions": archive.Decisions, "decision": archive.Decisions, "قرارات": archive.Decisions, "القرارات": archive.Decisions, "قرار": archive.Decisions,
+	"minutes": archive.Minutes, "محاضر": archive.Minutes, "المحاضر": archive.Minutes, "محضر": archive.Minutes,
+}
+
+// splitList splits a list cell on ";", the Arabic "؛" or "|".
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '؛' || r == '|' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parse reads the whole CSV: the rows (in file order) and the rows refused
+// before anything is stored.
+func parse(r io.Reader, mapping map[string]string) ([]row, []Refusal, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("importer: read CSV header: %w", err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		field := ""
+		for col, f := range mapping {
+			if strings.EqualFold(col, h) {
+				field = f
+			}
+		}
+		if field == "" && isKnown(strings.ToLower(h)) {
+			field = strings.ToLower(h)
+		}
+		if field != "" {
+			cols[field] = i
+		}
+	}
+	for _, need := range []string{"register", "number", "subject"} {
+		if _, ok := cols[need]; !ok {
+			return nil, nil, fmt.Errorf("importer: no column for %q (headers %q; map one with --map header=%s)", need, header, need)
+		}
+	}
+	var rows []row
+	var refused []Refusal
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				refused = append(refused, Refusal{Line: pe.Line, Reason: "unreadable CSV line: " + pe.Err.Error()})
+				continue
+			}
+			return nil, nil, fmt.Errorf("importer: read CSV: %w", err)
+		}
+		get := func(f string) string {
+			if i, ok := cols[f]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		rw, reason := parseRow(line, get, cols)
+		if reason != "" {
+			refused = append(refused, Refusal{Line: line, ID: rw.id(), Reason: reason})
+			continue
+		}
+		rows = append(rows, rw)
+	}
+	return rows, refused, nil
+}
+
+func (r row) id() string {
+	if r.reg == "" || r.year == 0 || r.number == 0 {
+		return ""
+	}
+	return archive.RecordID(r.reg, r.year, r.number)
+}
+
+func parseRow(line int, get func(string) string, cols map[string]int) (row, string) {
+	rw := row{line: line}
+	reg, ok := registerNames[strings.ToLower(get("register"))]
+	if !ok {
+		return rw, fmt.Sprintf("unknown register %q", get("register"))
+	}
+	rw.reg = reg
+	n, err := strconv.Atoi(toLatinDigits(get("number")))
+	if err != nil || n < 1 {
+		return rw, fmt.Sprintf("number %q is not a positive number", get("number"))
+	}
+	rw.number = n
+	date := toLatinDigits(get("date"))
+	if y := toLatinDigits(get("year")); y != "" {
+		if rw.year, err = strconv.Atoi(y); err != nil || rw.year < 1 || rw.year > 9999 {
+			return rw, fmt.Sprintf("year %q is not a year", get("year"))
+		}
+	} else if t, err := time.Parse(time.DateOnly, date); err == nil {
+		rw.year = t.Year()
+	} else {
+		return rw, "no year and no date to take it from"
+	}
+	f := &rw.fields
+	str := func(name string, dst **string) {
+		if _, ok := cols[name]; ok {
+			v := get(name)
+			*dst = &v
+		}
+	}
+	list := func(name string, dst **[]string) {
+		if _, ok := cols[name]; ok {
+			v := splitList(get(name))
+			*dst = &v
+		}
+	}
+	str("subject", &f.Subject)
+	str("body", &f.Body)
+	str("from", &f.From)
+	str("to", &f.To)
+	str("committee", &f.Committee)
+	str("reference", &f.Reference)
+	str("in_reply_to", &f.InReplyTo)
+	str("meeting", &f.Meeting)
+	str("confidentiality", &f.Confidentiality)
+	if f.Confidentiality != nil && *f.Confidentiality == "" {
+		f.Confidentiality = nil
+	}
+	for _, d := range []struct {
+		name string
+		dst  **string
+	}{{"date", &f.Date}, {"reference_date", &f.ReferenceDate}, {"received_date", &f.ReceivedDate}} {
+		if _, ok := cols[d.name]; ok {
+			v := toLatinDigits(get(d.name))
+			*d.dst = &v
+		}
+	}
+	list("tags", &f.Tags)
+	list("refs", &f.Refs)
+	list("attendees", &f.Attendees)
+	list("apologies", &f.Apologies)
+	list("agenda", &f.Agenda)
+	rw.files = splitList(get("files"))
+	for _, name := range rw.files {
+		if !filepath.IsLocal(name) {
+			return rw, fmt.Sprintf("file name %q leaves the files folder", name)
+		}
+	}
+	return rw, ""
+}
+
+// toLatinDigits turns Arabic-Indic and Persian digits into ASCII ones, as
+// spreadsheets typed in Arabic often hold them.
+func toLatinDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '٠' && r <= '٩':
+			return '0' + (r - '٠')
+		case r >= '۰' && r <= '۹':
+			return '0' + (r - '۰')
+		}
+		return r
+	}, s)
+}
+
+// importKey hashes what a row asks to register, so a re-run recognises the
+// records an interrupted run made from the same rows.
+func importKey(rw row, files []archive.Attachment) string {
+	shas := make([]string, len(files))
+	for i, f := range files {
+		shas[i] = f.SHA256 + ":" + f.Name
+	}
+	b, err := json.Marshal(struct {
+		Reg    archive.Register
+		Year   int
+		Number int
+		Fields archive.Fields
+		Files  []string
+	}{rw.reg, rw.year, rw.number, rw.fields, shas})
+	if err != nil {
+		panic(fmt.Sprintf("importer: marshal row: %v", err)) // plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Run imports the rows of the CSV in r. Rows are taken in ascending register,
+// year and number order (so each entry links to its predecessor, see
+// archive.Store.CreateAt), whatever their order in the file. A row whose
+// number is taken by other content, a missing or refused file, or an invalid
+// field is reported in the Report and the run goes on; storage failures and
+// a cancelled ctx stop it, returning the report so far. Running it again
+// after an interruption ends in the same state as an uninterrupted run.
+// One audit event records each run.
+func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
+	if opt.MaxFileSize <= 0 {
+		opt.MaxFileSize = 1 << 30
+	}
+	rows, refused, err := parse(r, opt.Map)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Rows: len(rows) + len(refused), Refused: refused}
+	archive.ImportOrder(rows, func(rw row) (archive.Register, int, int) { return rw.reg, rw.year, rw.number })
+
+	var bar *progressbar.ProgressBar
+	if opt.Progress != nil {
+		bar = progressbar.NewOptions(len(rows), progressbar.OptionSetWriter(opt.Progress),
+			progressbar.OptionSetDescription("import"), progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Progress) }))
+	}
+	runErr := func() error {
+		for _, rw := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := importRow(ctx, opt, rw, rep); err != nil {
+				return err
+			}
+			if bar != nil {
+				_ = bar.Add(1) // a progress bar that cannot draw does not stop the import
+			}
+		}
+		return nil
+	}()
+	if bar != nil && runErr == nil {
+		_ = bar.Finish()
+	}
+	detail := fmt.Sprintf("rows=%d imported=%d skipped=%d refused=%d", rep.Rows, rep.Imported, rep.Skipped, len(rep.Refused))
+	if runErr != nil {
+		detail += " interrupted: " + runErr.Error()
+	}
+	if err := opt.Store.Audit(context.WithoutCancel(ctx), archive.Event{Actor: opt.Actor, Action: archive.ActionImport, Detail: detail}); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return rep, fmt.Errorf("importer: %w", runErr)
+	}
+	return rep, nil
+}
+
+// importRow stores one row's files and record. Refusals go into rep; only
+// failures that should stop the run are returned.
+func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
+	refuse := func(reason string) { rep.Refused = append(rep.Refused, Refusal{Line: rw.line, ID: rw.id(), Reason: reason}) }
+	var files []archive.Attachment
+	for _, name := range rw.files {
+		f, err := os.Open(filepath.Join(opt.FilesDir, name))
+		if err != nil {
+			refuse(fmt.Sprintf("file %q: %v", name, errors.Unwrap(err)))
+			return nil
+		}
+		att, err := opt.Store.PutBlob(ctx, f, filepath.Base(name), opt.MaxFileSize)
+		f.Close()
+		if err != nil {
+			if stops(ctx, err) {
+				return fmt.Errorf("store file %q of line %d: %w", name, rw.line, err)
+			}
+			refuse(fmt.Sprintf("file %q: %s", name, archive.ErrorMessage(err)))
+			return nil
+		}
+		files = append(files, att)
+	}
+	rec, res, err := opt.Store.CreateAt(ctx, opt.Actor, rw.reg, rw.year, rw.number, rw.fields, files, importKey(rw, files))
+	if err != nil {
+		if stops(ctx, err) {
+			return fmt.Errorf("import line %d: %w", rw.line, err)
+		}
+		refuse(reason(err))
+		return nil
+	}
+	if res == archive.AlreadyImported {
+		rep.Skipped++
+	} else {
+		rep.Imported++
+	}
+	if opt.OnRecord != nil {
+		// Also for a skipped row: the interrupted run may have stopped before indexing it.
+		if err := opt.OnRecord(ctx, rec); err != nil {
+			return fmt.Errorf("after importing %s: %w", rec.ID, err)
+		}
+	}
+	return nil
+}
+
+// stops reports whether err should end the run rather than refuse one row.
+func stops(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	switch archive.ErrorCode(err) {
+	case archive.EINVALID, archive.ECONFLICT, archive.ETOOLARGE, archive.EUNSUPPORTED, archive.ENOTFOUND:
+		return false
+	}
+	return true
+}
+
+// reason is the refusal text for err, naming every wrong field.
+func reason(err error) string {
+	var v *archive.ValidationError
+	if errors.As(err, &v) {
+		var parts []string
+		for _, f := range v.Fields {
+			parts = append(parts, f.Field+": "+f.Message)
+		}
+		return strings.Join(parts, "; ")
+	}
+	return archive.ErrorMessage(err)
+}
