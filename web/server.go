@@ -167,6 +167,12 @@ func (s *Server) routes() {
 	api.Get("/registers/:register/:year/book.pdf", s.require(archive.PermPrint), s.book)
 	api.Get("/records/:id/print.pdf", s.require(archive.PermRead), s.printRecord)
 	api.Get("/search", s.require(archive.PermRead), s.search)
+	api.Get("/followup", s.require(archive.PermRead), s.listFollowUps)
+	api.Get("/followup/report.pdf", s.require(archive.PermRead), s.followupReport)
+	api.Get("/records/:id/followup", s.require(archive.PermRead), s.getFollowUp)
+	api.Put("/records/:id/followup", s.require(archive.PermWrite), s.putFollowUp)
+	api.Post("/records/:id/followup/notes", s.require(archive.PermWrite), s.addFollowNote)
+	api.Get("/records/:id/thread", s.require(archive.PermRead), s.recordThread)
 
 	api.Get("/users", s.require(archive.PermUsers), s.listUsers)
 	api.Post("/users", s.require(archive.PermUsers), s.createUser)

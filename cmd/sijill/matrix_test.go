@@ -242,6 +242,29 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/audit", "", func(*testing.T, string, string) req { return req{path: "/api/v1/audit"} }, [5]int{ok, deny, deny, ok, no}},
 		{"GET", "/api/v1/verify", "", func(*testing.T, string, string) req { return req{path: "/api/v1/verify"} }, [5]int{ok, deny, deny, ok, no}},
 		{"POST", "/api/v1/verify", "", func(*testing.T, string, string) req { return req{path: "/api/v1/verify"} }, [5]int{ok, deny, deny, ok, no}},
+		{"GET", "/api/v1/followup", "", func(*testing.T, string, string) req { return req{path: "/api/v1/followup?overdue=true"} }, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/followup/report.pdf", "", func(*testing.T, string, string) req { return req{path: "/api/v1/followup/report.pdf"} }, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/records/:id/followup", "normal", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/records/" + f.decision(t, false) + "/followup"}
+		}, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/records/:id/followup", "confidential", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/records/" + f.decision(t, true) + "/followup"}
+		}, [5]int{ok, ok, nf, ok, no}},
+		{"PUT", "/api/v1/records/:id/followup", "normal", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/records/"+f.decision(t, false)+"/followup", map[string]string{"status": "in_progress", "responsible": "أمين المال"})
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"PUT", "/api/v1/records/:id/followup", "confidential", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/records/"+f.decision(t, true)+"/followup", map[string]string{"due": "2026-01-01"})
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"POST", "/api/v1/records/:id/followup/notes", "normal", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/records/"+f.decision(t, false)+"/followup/notes", map[string]string{"text": "تم التواصل"})
+		}, [5]int{made, made, deny, deny, no}},
+		{"GET", "/api/v1/records/:id/thread", "normal", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + N + "/thread"}
+		}, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/records/:id/thread", "confidential", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + C + "/thread"}
+		}, [5]int{ok, ok, nf, ok, no}},
 		{"GET", "", "unknown endpoint", func(*testing.T, string, string) req { return req{path: "/api/v1/nothing"} }, [5]int{nf, nf, nf, nf, no}},
 	}
 
