@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -19,4 +25,191 @@ func (f *matrixFixture) decision(t *testing.T, confidential bool) string {
 		t.Fatal(err)
 	}
 	return rec.ID
+}
+
+// TestFollowUpThreadAndMeetingAPI drives a secretary's week through the API:
+// a letter and its answer, a meeting and its decisions, the follow-up of a
+// decision that falls overdue, and what a reader may see of it all.
+func TestFollowUpThreadAndMeetingAPI(t *testing.T) {
+	m := startMain(t, nil)
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	if st := admin.call("POST", "/api/v1/users", map[string]string{"username": "qari", "password": rolePassword, "role": "reader"}, nil, nil); st != 201 {
+		t.Fatalf("create reader: %d", st)
+	}
+	reader := login(t, base, "qari", rolePassword)
+	mk := func(reg string, fields map[string]any) string {
+		t.Helper()
+		var rec record
+		if st := admin.call("POST", "/api/v1/registers/"+reg+"/records", fields, nil, &rec); st != 201 {
+			t.Fatalf("create %s %v: %d", reg, fields, st)
+		}
+		return rec.ID
+	}
+	letter := mk("incoming", map[string]any{"subject": "طلب ترخيص لتنظيم تجمع", "from": "عمالة الرباط"})
+	answer := mk("outgoing", map[string]any{"subject": "جواب على طلب الترخيص", "to": "عمالة الرباط", "in_reply_to": letter})
+	note := mk("outgoing", map[string]any{"subject": "إخبار الفروع بالتجمع", "refs": []string{letter}})
+	secret := mk("outgoing", map[string]any{"subject": "ملاحظات سرية على الترخيص", "refs": []string{letter}, "confidentiality": "confidential"})
+	minutes := mk("minutes", map[string]any{"subject": "محضر اجتماع المكتب السياسي", "attendees": []string{"أ", "ب"}, "agenda": []string{"الميزانية"}})
+	dec := mk("decisions", map[string]any{"subject": "تكليف أمين المال بإعداد الميزانية", "meeting": minutes})
+	secretDec := mk("decisions", map[string]any{"subject": "قرار سري", "meeting": minutes, "confidentiality": "confidential"})
+
+	type thread struct {
+		Root    string
+		Records []struct{ ID string }
+		Links   []struct{ From, To, Kind string }
+	}
+	ids := func(c *client, id string) (map[string]bool, thread) {
+		t.Helper()
+		var th thread
+		if st := c.call("GET", "/api/v1/records/"+id+"/thread", nil, nil, &th); st != 200 {
+			t.Fatalf("thread of %s: %d", id, st)
+		}
+		out := map[string]bool{}
+		for _, r := range th.Records {
+			out[r.ID] = true
+		}
+		return out, th
+	}
+	// Both directions: the letter shows its answer, and the answer its letter.
+	got, th := ids(admin, letter)
+	for _, want := range []string{letter, answer, note, secret} {
+		if !got[want] {
+			t.Errorf("thread of the letter lacks %s: %+v", want, th)
+		}
+	}
+	answered := false
+	for _, l := range th.Links {
+		answered = answered || (l.From == answer && l.To == letter && l.Kind == "reply")
+	}
+	if !answered {
+		t.Errorf("thread of the letter does not say it was answered by %s: %+v", answer, th.Links)
+	}
+	if got, th := ids(admin, answer); !got[letter] || !got[note] {
+		t.Errorf("thread of the answer lacks the letter or its sibling: %+v", th)
+	}
+	if got, _ := ids(reader, letter); got[secret] || !got[answer] {
+		t.Errorf("reader's thread of the letter: %v; want the answer and not the confidential note", got)
+	}
+	if got, _ := ids(admin, minutes); !got[dec] || !got[secretDec] {
+		t.Errorf("the minutes' thread lacks its decisions: %v", got)
+	}
+	if got, _ := ids(reader, minutes); !got[dec] || got[secretDec] {
+		t.Errorf("reader's thread of the minutes: %v; want only the normal decision", got)
+	}
+
+	// Follow-up: assigned, due yesterday in the organisation's zone, so overdue.
+	yesterday := m.Store.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	type fu struct {
+		Status, Responsible, Due string
+		Overdue                  bool
+		Notes                    []struct{ Text, Author string }
+		History                  []struct{ From, To string }
+	}
+	var f fu
+	if st := admin.call("PUT", "/api/v1/records/"+dec+"/followup", map[string]string{"responsible": "أمين المال", "due": yesterday, "status": "in_progress"}, nil, &f); st != 200 || !f.Overdue {
+		t.Fatalf("set follow-up: %d %+v", st, f)
+	}
+	if st := admin.call("PUT", "/api/v1/records/"+secretDec+"/followup", map[string]string{"responsible": "أمين المال", "due": yesterday}, nil, nil); st != 200 {
+		t.Fatalf("set secret follow-up: %d", st)
+	}
+	if st := admin.call("POST", "/api/v1/records/"+dec+"/followup/notes", map[string]string{"text": "المسودة جاهزة"}, nil, &f); st != 201 || len(f.Notes) != 1 || f.Notes[0].Author != "admin" {
+		t.Fatalf("add note: %d %+v", st, f)
+	}
+	if st := admin.call("PUT", "/api/v1/records/"+dec+"/followup", map[string]string{"status": "finished"}, nil, nil); st != 400 {
+		t.Errorf("unknown status: %d, want 400", st)
+	}
+	if st := admin.call("GET", "/api/v1/records/"+letter+"/followup", nil, nil, nil); st != 400 {
+		t.Errorf("follow-up of a letter: %d, want 400", st)
+	}
+	type list struct {
+		Followups []struct {
+			DecisionID string `json:"decision_id"`
+			Status     string
+			LatestNote string `json:"latest_note"`
+			Overdue    bool
+		}
+	}
+	var l list
+	if st := admin.call("GET", "/api/v1/followup?overdue=true&responsible="+urlQuery("أمين المال"), nil, nil, &l); st != 200 || len(l.Followups) != 2 {
+		t.Fatalf("admin's overdue list: %d %+v, want both decisions", st, l)
+	}
+	if st := reader.call("GET", "/api/v1/followup?overdue=true", nil, nil, &l); st != 200 || len(l.Followups) != 1 ||
+		l.Followups[0].DecisionID != dec || l.Followups[0].LatestNote != "المسودة جاهزة" {
+		t.Fatalf("reader's overdue list: %d %+v, want only %s", st, l, dec)
+	}
+	if st := reader.call("GET", "/api/v1/records/"+secretDec+"/followup", nil, nil, nil); st != 404 {
+		t.Errorf("reader reading a confidential decision's follow-up: %d, want 404", st)
+	}
+	// Done: no longer overdue; the history keeps every move.
+	if st := admin.call("PUT", "/api/v1/records/"+dec+"/followup", map[string]string{"status": "done"}, nil, &f); st != 200 || f.Overdue || len(f.History) != 2 {
+		t.Fatalf("mark done: %d %+v", st, f)
+	}
+	if st := reader.call("GET", "/api/v1/followup?overdue=true", nil, nil, &l); st != 200 || len(l.Followups) != 0 {
+		t.Errorf("reader's overdue list after done: %+v, want empty", l)
+	}
+	resp, pdfData := admin.raw("GET", "/api/v1/followup/report.pdf", nil, "", nil)
+	if resp.StatusCode != 200 || !bytes.HasPrefix(pdfData, []byte("%PDF-")) {
+		t.Fatalf("report: %d %.40q", resp.StatusCode, pdfData)
+	}
+	// The decision's own record did not change: follow-up lives beside it.
+	rec, _, err := m.Store.Get(context.Background(), dec)
+	if err != nil || rec.Version != 1 {
+		t.Errorf("decision after follow-up: version %d (%v), want 1", rec.Version, err)
+	}
+}
+
+// TestImportCommand runs sijill import twice on a small sheet: the second run
+// finds everything there and changes nothing; then the server serves and
+// finds what was imported.
+func TestImportCommand(t *testing.T) {
+	ctx := context.Background()
+	data, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "scan.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sheet := "السجل,الرقم,التاريخ,الموضوع,المرسل,الملفات\n" +
+		"وارد,12,2017-03-05,دعوة لحضور المؤتمر الإقليمي,الفرع الإقليمي,scan.pdf\n" +
+		"وارد,13,2017-03-09,طلب انخراط جديد,مواطن,\n" +
+		"وارد,14,2017-03-10,ملف غير موجود,مواطن,absent.pdf\n"
+	csvPath := filepath.Join(dir, "register.csv")
+	if err := os.WriteFile(csvPath, []byte(sheet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"import", "--csv", csvPath, "--files", dir, "--data", data,
+		"--map", "السجل=register,الرقم=number,التاريخ=date,الموضوع=subject,المرسل=from,الملفات=files"}
+	getenv := func(string) string { return "" }
+	for i, want := range []string{"imported 2, already there 0, refused 1", "imported 0, already there 2, refused 1"} {
+		var out, errOut bytes.Buffer
+		if err := Run(ctx, args, getenv, &out, &errOut); err != nil {
+			t.Fatalf("run %d: %v\n%s", i+1, err, errOut.String())
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run %d said %q, want %q", i+1, out.String(), want)
+		}
+	}
+	report, err := os.ReadFile(filepath.Join(dir, "import-refused.csv"))
+	if err != nil || !strings.Contains(string(report), "absent.pdf") || !strings.Contains(string(report), "incoming-2017-14") {
+		t.Errorf("refusal report = %q %v", report, err)
+	}
+	// A server over the same data finds the imported letter by a word of it.
+	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", data}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AdminPassword = adminPassword
+	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	var rec record
+	if st := admin.call("GET", "/api/v1/records/incoming-2017-12", nil, nil, &rec); st != 200 {
+		t.Fatalf("imported record: %d", st)
+	}
+	var res struct{ Hits []struct{ ID string } }
+	if st := admin.call("GET", "/api/v1/search?q="+urlQuery("المؤتمر الإقليمي"), nil, nil, &res); st != 200 || len(res.Hits) != 1 || res.Hits[0].ID != "incoming-2017-12" {
+		t.Errorf("search for the imported letter: %d %+v", st, res)
+	}
 }

@@ -27,6 +27,7 @@ commands:
   reindex   rebuild the search index from storage
   verify    check every record, hash chain and file
   print     print a register book: print book --register R --year Y -o FILE
+  import    import an existing archive: import --csv FILE --files DIR [--map header=field,...]
 
 Run "sijill <command> -h" for the flags of a command.`
 
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReindex(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/importer"
+	"github.com/sijill/sijill/index"
+)
+
+// runImport brings an existing archive in from a CSV register and a folder of
+// files: sijill import --csv FILE --files DIR [--map header=field,...]
+// [--report FILE] [--actor NAME]. Numbers and years are kept as given; a
+// number already taken by other content is refused and reported, never
+// overwritten; a run that was interrupted is simply run again. Records are
+// indexed as they are imported when the index can be opened (the server
+// stopped); otherwise run sijill reindex afterwards. The text of the imported
+// files is read by sijill reindex --ocr.
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const help = `usage: sijill import --csv FILE --files DIR [--map header=field,...] [--report FILE] [--actor NAME]
+
+fields: ` + "register, year, number, date, subject, from, to, body, committee, tags, files, reference, reference_date, received_date, in_reply_to, refs, meeting, attendees, apologies, agenda, confidentiality" + `
+A header named like a field needs no mapping. Lists (tags, files, ...) are separated by ";".`
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	csvPath := fs.String("csv", "", "the CSV register to import (UTF-8, header line first)")
+	files := fs.String("files", "", "the folder holding the files the CSV names")
+	mapping := fs.String("map", "", "column mapping header=field,header=field")
+	reportPath := fs.String("report", "", "write the refused rows here as CSV (default: import-refused.csv beside the CSV when any)")
+	actor := fs.String("actor", "import", "the account name the import is recorded under")
+	cfg, err := parseConfig(fs, args, getenv)
+	if err != nil {
+		return exitCode(2)
+	}
+	if *csvPath == "" || *files == "" {
+		fmt.Fprintln(stderr, help)
+		return exitCode(2)
+	}
+	m, err := importer.ParseMap(*mapping)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitCode(2)
+	}
+	if fi, err := os.Stat(*files); err != nil || !fi.IsDir() {
+		return fmt.Errorf("import: --files %s is not a folder", *files)
+	}
+	in, err := os.Open(*csvPath)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer in.Close()
+	logger := newLogger(stderr, cfg.LogLevel)
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	opt := importer.Options{Store: store, Actor: *actor, FilesDir: *files, Map: m, Progress: stderr}
+	ix, err := index.Open(filepath.Join(cfg.Data, "index"), logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "the search index is in use (is a server running on %s?): run sijill reindex after the import\n", cfg.Data)
+	} else {
+		defer ix.Close()
+		opt.OnRecord = func(ctx context.Context, rec *archive.Record) error {
+			texts, err := store.Texts(ctx, rec)
+			if err != nil {
+				return err
+			}
+			return ix.Put(ctx, rec, texts)
+		}
+	}
+	rep, runErr := importer.Run(ctx, opt, in)
+	if rep == nil {
+		return runErr
+	}
+	fmt.Fprintf(stdout, "rows %d: imported %d, already there %d, refused %d\n", rep.Rows, rep.Imported, rep.Skipped, len(rep.Refused))
+	if len(rep.Refused) > 0 || *reportPath != "" {
+		path := *reportPath
+		if path == "" {
+			path = filepath.Join(filepath.Dir(*csvPath), "import-refused.csv")
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("import: write the report: %w", err)
+		}
+		werr := rep.WriteCSV(f)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return werr
+		}
+		fmt.Fprintf(stdout, "refused rows and why: %s\n", path)
+	}
+	if runErr != nil {
+		return fmt.Errorf("%w (run the same import again to finish it)", runErr)
+	}
+	return nil
+}
