@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -143,11 +145,34 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	res.Total = sr.Total
 	addFacets(res.Facets, counts.byTerm())
-	stems := map[string][]string{}
-	for _, dm := range sr.Hits {
-		res.Hits = append(res.Hits, ix.makeHit(dm, m, stems))
-	}
+	res.Hits = ix.makeHits(sr.Hits, m)
 	return res, nil
+}
+
+// makeHits turns Bleve's hits into ours. Highlighting re-reads the text of
+// every hit on the page, a good part of a search's time, so the hits are
+// shared among one goroutine per CPU, each with its own cache of stems.
+func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
+	hits := make([]Hit, len(dms))
+	workers := min(runtime.GOMAXPROCS(0), len(dms))
+	if m.empty() || workers <= 1 {
+		stems := map[string][]string{}
+		for i, dm := range dms {
+			hits[i] = ix.makeHit(dm, m, stems)
+		}
+		return hits
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			stems := map[string][]string{}
+			for i := w; i < len(dms); i += workers {
+				hits[i] = ix.makeHit(dms[i], m, stems)
+			}
+		})
+	}
+	wg.Wait()
+	return hits
 }
 
 // search runs req on the current index; highlights are made after, without
