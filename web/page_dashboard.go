@@ -13,6 +13,8 @@ type dashboardData struct {
 	Year      int
 	Registers []dashboardRegister
 	Indexing  bool
+	// Overdue are the decisions whose execution is past due (page_followup.go).
+	Overdue []followItem
 }
 
 type dashboardRegister struct {
@@ -55,5 +57,10 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		}
 		d.Registers = append(d.Registers, r)
 	}
+	overdue, err := u.s.followItems(ctx, user(c), archive.FollowFilter{Overdue: true})
+	if err != nil {
+		return err
+	}
+	d.Overdue = overdue
 	return u.render(c, http.StatusOK, "dashboard", "dashboard", d)
 }

@@ -26,6 +26,10 @@ type recordData struct {
 	// Text is how far the extraction of each file's text (PDF text layer or
 	// OCR) has got, by SHA-256, so a secretary knows when a scan is searchable.
 	Text map[string]extract.Status
+	// Links: the thread, a meeting's decisions, a decision's follow-up (page_followup.go).
+	Links recordLinks
+	// FollowSaved: the follow-up form was just saved.
+	FollowSaved bool
 }
 
 // recordShow shows one record: its fields, its files inline, its history, and
@@ -66,6 +70,10 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 		return r
 	}
 	d.InReplyTo, d.Meeting = related(rec.InReplyTo), related(rec.Meeting)
+	if d.Links, err = u.linksData(c, rec); err != nil {
+		return nil, err
+	}
+	d.FollowSaved = c.Query("followup") != ""
 	if x := u.s.extractor; x != nil {
 		d.Text = map[string]extract.Status{}
 		for _, a := range rec.Attachments {

@@ -64,6 +64,8 @@ func (s *Server) pageRoutes() {
 	app.Get("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordEdit))
 	app.Post("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordUpdate))
 	app.Post("/records/:id/annul", u.auth, u.need(archive.PermWrite), u.page(u.recordAnnul))
+	app.Post("/records/:id/followup", u.auth, u.need(archive.PermWrite), u.page(u.followupSubmit))
+	app.Get("/followup", u.auth, u.need(archive.PermRead), u.page(u.followupPage))
 
 	// Administration (page_users.go, page_account.go, page_audit.go, page_verify.go).
 	app.Get("/account", u.auth, u.page(u.accountPage))

@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"html"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +216,79 @@ func TestImportCommand(t *testing.T) {
 	var res struct{ Hits []struct{ ID string } }
 	if st := admin.call("GET", "/api/v1/search?q="+urlQuery("المؤتمر الإقليمي"), nil, nil, &res); st != 200 || len(res.Hits) != 1 || res.Hits[0].ID != "incoming-2017-12" {
 		t.Errorf("search for the imported letter: %d %+v", st, res)
+	}
+}
+
+// TestFollowUpPages follows a decision from the pages a secretary uses: the
+// minutes list their decisions, the letter shows its answer, the decision's
+// follow-up form saves, and the dashboard and the follow-up page show it overdue.
+func TestFollowUpPages(t *testing.T) {
+	m := startMain(t, nil)
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	mk := func(reg string, fields map[string]any) string {
+		t.Helper()
+		var rec record
+		if st := admin.call("POST", "/api/v1/registers/"+reg+"/records", fields, nil, &rec); st != 201 {
+			t.Fatalf("create %s: %d", reg, st)
+		}
+		return rec.ID
+	}
+	letter := mk("incoming", map[string]any{"subject": "استفسار عن موعد المؤتمر"})
+	mk("outgoing", map[string]any{"subject": "جواب بتحديد موعد المؤتمر", "in_reply_to": letter})
+	minutes := mk("minutes", map[string]any{"subject": "محضر الدورة العادية"})
+	dec := mk("decisions", map[string]any{"subject": "تكليف لجنة التنظيم بحجز القاعة", "meeting": minutes})
+
+	page := func(method, path string, form url.Values) (int, string, string) {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, base+path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), html.UnescapeString(string(b))
+	}
+	if st, _, body := page("GET", "/records/"+minutes, nil); st != 200 || !strings.Contains(body, "القرارات المتخذة في هذا الاجتماع") || !strings.Contains(body, "تكليف لجنة التنظيم بحجز القاعة") {
+		t.Errorf("minutes page: %d, lacks its decision", st)
+	}
+	if st, _, body := page("GET", "/records/"+letter, nil); st != 200 || !strings.Contains(body, "أُجيب عنه بـ") || !strings.Contains(body, "جواب بتحديد موعد المؤتمر") {
+		t.Errorf("letter page: %d, does not show it was answered", st)
+	}
+	st, _, body := page("GET", "/records/"+dec, nil)
+	if st != 200 || !strings.Contains(body, `action="/records/`+dec+`/followup"`) {
+		t.Fatalf("decision page: %d, no follow-up form", st)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the decision page")
+	}
+	yesterday := m.Store.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	form := url.Values{"csrf": {csrf[1]}, "etag": {""}, "responsible": {"لجنة التنظيم"}, "due": {yesterday},
+		"status": {"in_progress"}, "note": {"تم الاتصال بصاحب القاعة"}}
+	if st, loc, _ := page("POST", "/records/"+dec+"/followup", form); st != 303 || !strings.Contains(loc, "followup=1") {
+		t.Fatalf("follow-up form: %d → %q", st, loc)
+	}
+	form.Set("due", "غدا")
+	if st, loc, _ := page("POST", "/records/"+dec+"/followup", form); st != 303 || !strings.Contains(loc, "followup_error=due") {
+		t.Errorf("a bad due date: %d → %q, want back to the page naming the field", st, loc)
+	}
+	if _, _, body := page("GET", "/records/"+dec+"?followup=1", nil); !strings.Contains(body, "تم الاتصال بصاحب القاعة") || !strings.Contains(body, "متأخر") {
+		t.Errorf("decision page after saving lacks the note or the overdue mark")
+	}
+	if _, _, body := page("GET", "/", nil); !strings.Contains(body, "قرارات تأخر تنفيذها") || !strings.Contains(body, "تكليف لجنة التنظيم بحجز القاعة") {
+		t.Errorf("dashboard lacks the overdue decision")
+	}
+	if st, _, body := page("GET", "/followup?overdue=true", nil); st != 200 || !strings.Contains(body, "لجنة التنظيم") || !strings.Contains(body, "تم الاتصال بصاحب القاعة") {
+		t.Errorf("follow-up page: %d, lacks the decision", st)
 	}
 }
