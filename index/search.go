@@ -232,7 +232,7 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	if !q.SeeConfidential {
 		// Every record not known to be normal is excluded (buildDocument
 		// marks them), inside the query: hits, total and facets alike.
-		top = query.NewBooleanQuery([]query.Query{top}, nil, []query.Query{termQuery(kwRestricted, "1")})
+		top = andNot(top, []query.Query{termQuery(kwRestricted, "1")})
 	}
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
@@ -258,6 +258,19 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 		return nil, nil, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number.")
 	}
 	return req, m, nil
+}
+
+// andNot matches pos but none of not. Unlike query.NewBooleanQuery, it does
+// not wrap a single query in a conjunction or disjunction of one, a layer
+// Bleve would step through for every match.
+func andNot(pos query.Query, not []query.Query) query.Query {
+	q := &query.BooleanQuery{Must: pos}
+	if len(not) == 1 {
+		q.MustNot = not[0]
+	} else {
+		q.MustNot = query.NewDisjunctionQuery(not)
+	}
+	return q
 }
 
 func termQuery(field, term string) *query.TermQuery {
@@ -357,7 +370,7 @@ func (ix *Index) compile(n *node, m *marks) query.Query {
 	if len(not) == 0 {
 		return pos
 	}
-	return query.NewBooleanQuery([]query.Query{pos}, nil, not)
+	return andNot(pos, not)
 }
 
 // byPosition groups the terms of a token stream by position.

@@ -68,6 +68,7 @@ type config struct {
 	seed    uint64
 	profile string
 	reuse   string
+	slowest int
 }
 
 func run() error {
@@ -81,6 +82,7 @@ func run() error {
 	flag.Uint64Var(&c.seed, "seed", 1, "random seed")
 	flag.StringVar(&c.profile, "cpuprofile", "", "write CPU profiles of indexing and of Sijill's queries to this prefix")
 	flag.StringVar(&c.reuse, "index", "", "directory of a Sijill index to keep between runs: reused when it holds the n records of this seed and mapping version, (re)built otherwise")
+	flag.IntVar(&c.slowest, "slowest", 0, "print the n slowest Sijill queries of each class, with their hits")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -143,7 +145,7 @@ func run() error {
 	for _, cl := range classes {
 		stopProfile := startProfile(c.profile, strings.ReplaceAll(strings.Fields(cl.name)[0], " ", "_"))
 		cpu0 := cpuTime()
-		sl, hits, err := timeSijill(ctx, ix, cl)
+		sl, hits, err := timeSijill(ctx, ix, cl, c.slowest)
 		cpuPerQuery := (cpuTime() - cpu0) / time.Duration(len(cl.queries)+min(20, len(cl.queries)))
 		stopProfile()
 		if err != nil {
@@ -439,7 +441,7 @@ func (g *generator) queryClasses(n int) []queryClass {
 	return []queryClass{single, common, phrase, three, prefix}
 }
 
-func timeSijill(ctx context.Context, ix *index.Index, cl queryClass) ([]time.Duration, int, error) {
+func timeSijill(ctx context.Context, ix *index.Index, cl queryClass, slowest int) ([]time.Duration, int, error) {
 	run := func(q benchQuery) (int, error) {
 		res, err := ix.Search(ctx, index.Query{Text: q.text, Register: q.register, Size: 20})
 		if err != nil {
@@ -454,6 +456,12 @@ func timeSijill(ctx context.Context, ix *index.Index, cl queryClass) ([]time.Dur
 	}
 	var ds []time.Duration
 	hits := 0
+	type timed struct {
+		d    time.Duration
+		text string
+		hits int
+	}
+	var all []timed
 	for _, q := range cl.queries {
 		start := time.Now()
 		n, err := run(q)
@@ -461,7 +469,14 @@ func timeSijill(ctx context.Context, ix *index.Index, cl queryClass) ([]time.Dur
 			return nil, 0, fmt.Errorf("%q: %w", q.text, err)
 		}
 		ds = append(ds, time.Since(start))
+		all = append(all, timed{ds[len(ds)-1], q.text, n})
 		hits += n
+	}
+	if slowest > 0 {
+		slices.SortFunc(all, func(a, b timed) int { return int(b.d - a.d) })
+		for _, t := range all[:min(slowest, len(all))] {
+			fmt.Printf("  slow: %s %q %d hits\n", ms(t.d), t.text, t.hits)
+		}
 	}
 	return ds, hits / len(cl.queries), nil
 }
