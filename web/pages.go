@@ -66,6 +66,8 @@ func (s *Server) pageRoutes() {
 	app.Post("/records/:id/annul", u.auth, u.need(archive.PermWrite), u.page(u.recordAnnul))
 	app.Post("/records/:id/followup", u.auth, u.need(archive.PermWrite), u.page(u.followupSubmit))
 	app.Get("/followup", u.auth, u.need(archive.PermRead), u.page(u.followupPage))
+	app.Get("/import", u.auth, u.need(archive.PermUsers), u.page(u.importPage))
+	app.Post("/import", u.auth, u.need(archive.PermUsers), u.page(u.importRun))
 
 	// Administration (page_users.go, page_account.go, page_audit.go, page_verify.go).
 	app.Get("/account", u.auth, u.page(u.accountPage))

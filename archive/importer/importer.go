@@ -66,6 +66,9 @@ type Options struct {
 	Actor string
 	// FilesDir holds the files the "files" column names (relative names only).
 	FilesDir string
+	// Stored are files already stored with PutBlob (uploaded with the admin
+	// page's form), by name; a name found here is not looked for in FilesDir.
+	Stored map[string]archive.Attachment
 	// Map maps CSV header names to record fields; a header equal to a field
 	// name (ignoring case) maps to it without being listed.
 	Map map[string]string
@@ -375,6 +378,14 @@ func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
 	refuse := func(reason string) { rep.Refused = append(rep.Refused, Refusal{Line: rw.line, ID: rw.id(), Reason: reason}) }
 	var files []archive.Attachment
 	for _, name := range rw.files {
+		if att, ok := opt.Stored[name]; ok {
+			files = append(files, att)
+			continue
+		}
+		if opt.FilesDir == "" {
+			refuse(fmt.Sprintf("file %q was not uploaded", name))
+			return nil
+		}
 		f, err := os.Open(filepath.Join(opt.FilesDir, name))
 		if err != nil {
 			refuse(fmt.Sprintf("file %q: %v", name, errors.Unwrap(err)))

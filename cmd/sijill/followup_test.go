@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -290,5 +291,75 @@ func TestFollowUpPages(t *testing.T) {
 	}
 	if st, _, body := page("GET", "/followup?overdue=true", nil); st != 200 || !strings.Contains(body, "لجنة التنظيم") || !strings.Contains(body, "تم الاتصال بصاحب القاعة") {
 		t.Errorf("follow-up page: %d, lacks the decision", st)
+	}
+}
+
+// TestImportPage imports a small sheet and its scan through the admin page,
+// twice: the second time everything is already there.
+func TestImportPage(t *testing.T) {
+	m := startMain(t, nil)
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	send := func(method, path, ctype string, body io.Reader) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, body)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, html.UnescapeString(string(b))
+	}
+	st, body := send("GET", "/import", "", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if st != 200 || csrf == nil {
+		t.Fatalf("import page: %d", st)
+	}
+	sheet := "رقم,سنة,الموضوع,سجل,ملفات\n5,2016,محضر الجمع العام,محضر,محضر.pdf\n6,2016,محضر بلا ملف,محضر,غائب.pdf\n"
+	post := func() string {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("csrf", csrf[1])
+		w.WriteField("map", "رقم=number\nسنة=year\nالموضوع=subject\nسجل=register\nملفات=files")
+		p, _ := w.CreateFormFile("csv", "sheet.csv")
+		p.Write([]byte(sheet))
+		p, _ = w.CreateFormFile("file", "محضر.pdf")
+		p.Write(pdf)
+		w.Close()
+		st, body := send("POST", "/import", w.FormDataContentType(), &buf)
+		if st != 200 {
+			t.Fatalf("import: %d %s", st, body)
+		}
+		return body
+	}
+	if body := post(); !strings.Contains(body, "الصفوف 2: استُورد 1، وكان موجودًا من قبل 0، ورُفض 1") || !strings.Contains(body, "غائب.pdf") {
+		t.Errorf("first import page lacks the counts or the refusal")
+	}
+	if body := post(); !strings.Contains(body, "الصفوف 2: استُورد 0، وكان موجودًا من قبل 1، ورُفض 1") {
+		t.Errorf("second import page lacks the counts")
+	}
+	rec, _, err := m.Store.Get(context.Background(), "minutes-2016-5")
+	if err != nil || len(rec.Attachments) != 1 || rec.Attachments[0].Name != "محضر.pdf" {
+		t.Fatalf("imported minutes: %+v %v", rec, err)
+	}
+	reader := "qari"
+	if st := admin.call("POST", "/api/v1/users", map[string]string{"username": reader, "password": rolePassword, "role": "reader"}, nil, nil); st != 201 {
+		t.Fatal(st)
+	}
+	r := login(t, base, reader, rolePassword)
+	req, _ := http.NewRequest("GET", base+"/import", nil)
+	req.AddCookie(&http.Cookie{Name: "sijill_session", Value: r.token})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("a reader opening the import page: %d, want 403", resp.StatusCode)
 	}
 }
