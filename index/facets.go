@@ -154,15 +154,22 @@ func (fc *facetCache) handlerMaker(c *facetCounts) search.MakeDocumentMatchHandl
 			}
 		}
 		fc.mu.Unlock()
+		// Matches mostly come in document order: the segment of the last
+		// one is tried first.
+		cur, lo, hi := -1, uint64(1), uint64(0)
 		return func(d *search.DocumentMatch) error {
 			// An internal id is the global document number, 8 bytes big-endian.
 			if d != nil && len(d.IndexInternalID) == 8 {
 				g := binary.BigEndian.Uint64(d.IndexInternalID)
-				i := sort.Search(len(offsets), func(i int) bool { return offsets[i] > g }) - 1
-				if i >= 0 {
-					if l := g - offsets[i]; l < uint64(len(tables[i])) {
-						c.counts[tables[i][l]]++
+				if g < lo || g >= hi {
+					cur = sort.Search(len(offsets), func(i int) bool { return offsets[i] > g }) - 1
+					lo, hi = 1, 0
+					if cur >= 0 {
+						lo, hi = offsets[cur], offsets[cur]+uint64(len(tables[cur]))
 					}
+				}
+				if g >= lo && g < hi {
+					c.counts[tables[cur][g-lo]]++
 				}
 			}
 			return next(d)
