@@ -24,6 +24,11 @@
 // Besides wall-clock p50/p99 it prints the CPU time Sijill used per query
 // and per indexed record, and the load average, since other work on the
 // same cores slows wall-clock figures down.
+//
+// -index DIR keeps Sijill's index between runs (rebuilt when the mapping
+// version, n or the seed changed), to profile queries without re-indexing;
+// -cpuprofile PREFIX writes a profile of indexing and of each query class;
+// -slowest N prints each class's N slowest queries with their hits.
 package main
 
 import (
