@@ -214,8 +214,10 @@ func linksOf(rec *archive.Record) []threadLink {
 // pointingAt returns the IDs of the records pointing at id. The index finds
 // them with one term query on its link field; without a ready index the
 // registers of id's year and the next (a reply or a decision is registered
-// after what it points at) are scanned.
-func (s *Server) pointingAt(ctx context.Context, id string) ([]string, error) {
+// after what it points at) are scanned when scan is set, and nothing is
+// found otherwise (pages do not wait for a scan while the index is rebuilt;
+// without any index they do scan).
+func (s *Server) pointingAt(ctx context.Context, id string, scan bool) ([]string, error) {
 	if s.index != nil && s.indexStatus.get() == "ready" {
 		var ids []string
 		for page := 1; ; page++ {
@@ -230,6 +232,9 @@ func (s *Server) pointingAt(ctx context.Context, id string) ([]string, error) {
 				return ids, nil
 			}
 		}
+	}
+	if !scan {
+		return nil, nil
 	}
 	_, year, _, err := archive.ParseRecordID(id)
 	if err != nil {
@@ -256,7 +261,8 @@ func (s *Server) pointingAt(ctx context.Context, id string) ([]string, error) {
 
 // thread walks the links from root in both directions, keeping to what u
 // may see: a confidential record is neither listed nor followed for readers.
-func (s *Server) thread(ctx context.Context, u *archive.User, root *archive.Record) (*threadView, error) {
+// scan: see pointingAt.
+func (s *Server) thread(ctx context.Context, u *archive.User, root *archive.Record, scan bool) (*threadView, error) {
 	tv := &threadView{Root: root.ID, Records: []threadRecord{}, Links: []threadLink{}, Complete: true}
 	seen := map[string]*archive.Record{root.ID: root}
 	linkSeen := map[threadLink]bool{}
@@ -306,7 +312,7 @@ func (s *Server) thread(ctx context.Context, u *archive.User, root *archive.Reco
 				add(l)
 			}
 		}
-		from, err := s.pointingAt(ctx, rec.ID)
+		from, err := s.pointingAt(ctx, rec.ID, scan)
 		if err != nil {
 			return nil, err
 		}
@@ -340,7 +346,7 @@ func (s *Server) recordThread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tv, err := s.thread(c.UserContext(), user(c), rec)
+	tv, err := s.thread(c.UserContext(), user(c), rec, true)
 	if err != nil {
 		return err
 	}

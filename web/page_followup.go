@@ -76,7 +76,7 @@ type threadRow struct {
 func (u *ui) linksData(c *fiber.Ctx, rec *archive.Record) (recordLinks, error) {
 	ctx := c.UserContext()
 	var l recordLinks
-	tv, err := u.s.thread(ctx, user(c), rec)
+	tv, err := u.s.thread(ctx, user(c), rec, u.s.index == nil)
 	if err != nil {
 		return l, err
 	}
