@@ -257,6 +257,9 @@ func TestFollowUpPages(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 200 {
+			checkHTML(t, path, string(b))
+		}
 		return resp.StatusCode, resp.Header.Get("Location"), html.UnescapeString(string(b))
 	}
 	if st, _, body := page("GET", "/records/"+minutes, nil); st != 200 || !strings.Contains(body, "القرارات المتخذة في هذا الاجتماع") || !strings.Contains(body, "تكليف لجنة التنظيم بحجز القاعة") {
@@ -313,6 +316,9 @@ func TestImportPage(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 200 {
+			checkHTML(t, path, string(b))
+		}
 		return resp.StatusCode, html.UnescapeString(string(b))
 	}
 	st, body := send("GET", "/import", "", nil)
