@@ -375,7 +375,9 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 // importRow stores one row's files and record. Refusals go into rep; only
 // failures that should stop the run are returned.
 func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
-	refuse := func(reason string) { rep.Refused = append(rep.Refused, Refusal{Line: rw.line, ID: rw.id(), Reason: reason}) }
+	refuse := func(reason string) {
+		rep.Refused = append(rep.Refused, Refusal{Line: rw.line, ID: rw.id(), Reason: reason})
+	}
 	var files []archive.Attachment
 	for _, name := range rw.files {
 		if att, ok := opt.Stored[name]; ok {
