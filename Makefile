@@ -16,7 +16,7 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs vet bench bench-search bench-print load
+.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -52,9 +52,10 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-## test: every test, with the race detector, against real MinIO, Tesseract, Chromium and PDF tools.
+## test: every test, with the race detector, then every fuzzer for 10 s, against real MinIO, Tesseract, Chromium and PDF tools.
 test: deps vet
 	$(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 ## bench: records/s and attachment MB/s on MinIO and the local folder, against bare minio-go.
 bench: deps
@@ -64,6 +65,20 @@ bench: deps
 
 bench-search: deps
 	$(GO) run ./index/bench -n 100000
+
+bench-ocr: deps
+	$(GO) run ./archive/extract/bench
+
+## fuzz: each fuzzer for FUZZTIME (their seed corpora already run in make test).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./index -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./index -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./index -run '^$$' -fuzz '^FuzzSearchConfidential$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./render -run '^$$' -fuzz '^FuzzShaper$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzUpload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzCreateJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzSearchEndpoint$$' -fuzztime $(FUZZTIME)
 
 bench-print: deps
 	$(GO) run ./render/bench
