@@ -27,6 +27,7 @@ package index
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -38,6 +39,10 @@ type textAnalyzers struct {
 	// The stemmed chain's own parts, for highlighting (see matchSpans).
 	stop    *StopFilter
 	stemmer *Stemmer
+	// words caches what the chain makes of a written word, for
+	// highlighting (see word); wordCount counts its entries.
+	words     sync.Map // spanKey -> wordInfo
+	wordCount atomic.Int64
 }
 
 // newAnalyzers builds both analysers through Bleve's registry, the same way

@@ -75,40 +75,95 @@ func scanPrefix(text string, n int) string {
 	return text[:n]
 }
 
+// spanCache keeps, across the hits of one search, whether a word as
+// written (and whether it is a number) is marked: a page of hits repeats
+// most of its words.
+type spanCache struct {
+	marked map[spanKey]bool
+}
+
+type spanKey struct {
+	word    string
+	numeric bool
+}
+
+func newSpanCache() *spanCache {
+	return &spanCache{marked: map[spanKey]bool{}}
+}
+
 // matchSpans returns the byte ranges of text's words that m marks, in order.
 // Each word goes through the exact chain, then the stop list and stemmer of
 // the stemmed chain, so a word is marked exactly when the index matched it.
-// stems caches the stemmer's answers across the hits of one search.
-func (a *textAnalyzers) matchSpans(text string, m *marks, stems map[string][]string) []span {
+// c caches the answers across the hits of one search.
+func (a *textAnalyzers) matchSpans(text string, m *marks, c *spanCache) []span {
 	var out []span
-	for _, t := range (Tokenizer{}).Tokenize([]byte(scanPrefix(text, highlightScan))) {
-		term := string(foldDigits(normalizeArabic(foldLatin(nfkc(removeInvisible(t.Term))))))
-		if term == "" {
-			continue
-		}
-		hit := m.exact[term] || hasAnyPrefix(term, m.exactPrefixes)
-		if !hit && t.Type != analysis.Numeric && !a.stop.isStop(term) {
-			ss, ok := stems[term]
-			if !ok {
-				if len(term) > 3 && isASCIIWord([]byte(term)) {
-					ss = []string{porterstemmer.StemString(term)}
-				} else {
-					ss = a.stemmer.Stem(term)
-				}
-				stems[term] = ss
-			}
-			for _, s := range ss {
-				if m.stems[s] || hasAnyPrefix(s, m.stemPrefixes) {
-					hit = true
-				}
-			}
+	input := []byte(scanPrefix(text, highlightScan))
+	(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType) bool {
+		key := spanKey{text[start:end], typ == analysis.Numeric}
+		hit, ok := c.marked[key]
+		if !ok {
+			hit = a.marked(input[start:end:end], key.numeric, m)
+			c.marked[key] = hit
 		}
 		if hit {
-			out = append(out, span{t.Start, t.End})
-			if len(out) >= maxMarked {
-				break
-			}
+			out = append(out, span{start, end})
+		}
+		return len(out) < maxMarked
+	})
+	return out
+}
+
+// marked reports whether the word w (as written) is one m marks.
+func (a *textAnalyzers) marked(w []byte, numeric bool, m *marks) bool {
+	wi := a.word(w, numeric)
+	if wi.term == "" {
+		return false
+	}
+	if m.exact[wi.term] || hasAnyPrefix(wi.term, m.exactPrefixes) {
+		return true
+	}
+	for _, s := range wi.stems {
+		if m.stems[s] || hasAnyPrefix(s, m.stemPrefixes) {
+			return true
 		}
 	}
-	return out
+	return false
+}
+
+// wordInfo is what the analysis chain makes of a word as written: its
+// normalised term and, unless it is a number or a stop word, its stems.
+type wordInfo struct {
+	term  string
+	stems []string
+}
+
+// maxWords bounds the cache of wordInfo: a secretariat's vocabulary, in all
+// its written forms, is far smaller.
+const maxWords = 200000
+
+// word returns the wordInfo of w, from the cache shared by every search
+// when it is there: highlighting a page meets the same written words over
+// and over, and the chain (NFKC, normalisation, stemming) is most of its
+// cost.
+func (a *textAnalyzers) word(w []byte, numeric bool) wordInfo {
+	key := spanKey{string(w), numeric}
+	if v, ok := a.words.Load(key); ok {
+		return v.(wordInfo)
+	}
+	// The chain may rewrite w in place; the key was copied first.
+	term := string(foldDigits(normalizeArabic(foldLatin(nfkc(removeInvisible(w))))))
+	wi := wordInfo{term: term}
+	if term != "" && !numeric && !a.stop.isStop(term) {
+		if len(term) > 3 && isASCIIWord([]byte(term)) {
+			wi.stems = []string{porterstemmer.StemString(term)}
+		} else {
+			wi.stems = a.stemmer.Stem(term)
+		}
+	}
+	if a.wordCount.Load() < maxWords {
+		if _, loaded := a.words.LoadOrStore(key, wi); !loaded {
+			a.wordCount.Add(1)
+		}
+	}
+	return wi
 }

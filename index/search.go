@@ -156,7 +156,7 @@ func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
 	hits := make([]Hit, len(dms))
 	workers := min(runtime.GOMAXPROCS(0), len(dms))
 	if m.empty() || workers <= 1 {
-		stems := map[string][]string{}
+		stems := newSpanCache()
 		for i, dm := range dms {
 			hits[i] = ix.makeHit(dm, m, stems)
 		}
@@ -165,7 +165,7 @@ func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			stems := map[string][]string{}
+			stems := newSpanCache()
 			for i := w; i < len(dms); i += workers {
 				hits[i] = ix.makeHit(dms[i], m, stems)
 			}
@@ -499,7 +499,7 @@ func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 	return query.NewDisjunctionQuery(ts)
 }
 
-func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems map[string][]string) Hit {
+func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems *spanCache) Hit {
 	h := Hit{ID: dm.ID, Score: dm.Score}
 	str := func(name string) string {
 		s, _ := dm.Fields[name].(string)
@@ -535,7 +535,7 @@ func fieldValues(v interface{}) []string {
 }
 
 // highlights builds the fragments of every field in which the hit matched.
-func (ix *Index) highlights(dm *search.DocumentMatch, m *marks, stems map[string][]string) map[string][]string {
+func (ix *Index) highlights(dm *search.DocumentMatch, m *marks, stems *spanCache) map[string][]string {
 	out := map[string][]string{}
 	budget := highlightBudget
 	for _, f := range textFields {

@@ -56,32 +56,45 @@ func classify(r rune) runeClass {
 }
 
 // Tokenize implements analysis.Tokenizer.
-func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
+func (t Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 	var out analysis.TokenStream
+	t.each(input, func(start, end, pos int, typ analysis.TokenType) bool {
+		out = append(out, &analysis.Token{
+			Start: start, End: end, Term: input[start:end:end],
+			Position: pos, Type: typ,
+		})
+		return true
+	})
+	return out
+}
+
+// each calls fn with the byte range, position and type of every token of
+// input, in order, until fn returns false: Tokenize without building the
+// stream, for highlighting.
+func (Tokenizer) each(input []byte, fn func(start, end, pos int, typ analysis.TokenType) bool) {
 	start, cur := -1, classOther
 	lastEnd := 0 // end of the last letter or digit of the current token
 	pos := 0
-	emit := func() {
+	emit := func() bool {
+		more := true
 		if start >= 0 {
 			pos++
 			typ := analysis.AlphaNumeric
 			if cur == classDigit {
 				typ = analysis.Numeric
 			}
-			out = append(out, &analysis.Token{
-				Start: start, End: lastEnd, Term: input[start:lastEnd:lastEnd],
-				Position: pos, Type: typ,
-			})
+			more = fn(start, lastEnd, pos, typ)
 		}
 		start, cur = -1, classOther
+		return more
 	}
 	for i := 0; i < len(input); {
 		r, size := utf8.DecodeRune(input[i:])
 		c := classify(r)
 		switch c {
 		case classLetter, classDigit:
-			if start >= 0 && c != cur {
-				emit()
+			if start >= 0 && c != cur && !emit() {
+				return
 			}
 			if start < 0 {
 				start, cur = i, c
@@ -91,7 +104,9 @@ func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 			// Inside a word it joins; trailing ones are left out of the
 			// token's span by lastEnd; leading ones belong to no word.
 		default:
-			emit()
+			if !emit() {
+				return
+			}
 			if r == fieldGap {
 				pos += fieldGapSize
 			}
@@ -99,7 +114,6 @@ func (Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 		i += size
 	}
 	emit()
-	return out
 }
 
 func tokenizerConstructor(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
