@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-9"
+const MappingVersion = "sijill-10"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -53,10 +53,10 @@ const (
 	// the filter for readers is a short exclusion list rather than a
 	// conjunction with nearly every record.
 	kwRestricted = "k.restricted"
-	// kwFacets holds register, year and committee joined by facetSep as a
-	// single term, so that counting facets reads one doc value and bumps
-	// one counter per match instead of three of each: facets over every
-	// match were most of the cost of a common word.
+	// kwFacets holds register, year, committee and whether the record is
+	// restricted ("1" or "0") joined by facetSep as a single term (see
+	// facetTerm), so that counting facets and leaving out restricted records
+	// read one doc value per match (see facetCache).
 	kwFacets = "k.facets"
 	// kwLink holds the IDs a record points at (InReplyTo, Refs, Meeting), so
 	// a record's thread is found by asking which records point at it.
@@ -67,6 +67,16 @@ const (
 // facetSep separates the parts of a kwFacets term; it cannot occur in a
 // register, a year or (control character) a committee's name worth counting.
 const facetSep = "\x1f"
+
+// facetTerm is the kwFacets term of rec.
+func facetTerm(rec *archive.Record, restricted bool) string {
+	r := "0"
+	if restricted {
+		r = "1"
+	}
+	return string(rec.Register) + facetSep + strconv.Itoa(rec.Year) + facetSep +
+		strings.ReplaceAll(rec.Committee, facetSep, " ") + facetSep + r
+}
 
 // textFields are the searchable text fields, in the order highlights are shown.
 var textFields = []string{fieldSubject, fieldBody, fieldFrom, fieldTo, fieldCommittee, fieldTags,
@@ -150,8 +160,6 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 	if rec.Committee != "" {
 		keyword(kwCommittee, nil, rec.Committee)
 	}
-	facets := string(rec.Register) + facetSep + strconv.Itoa(rec.Year) + facetSep + strings.ReplaceAll(rec.Committee, facetSep, " ")
-	doc.AddField(document.NewTextFieldCustom(kwFacets, nil, []byte(facets), optFacets, nil))
 	status := rec.Status
 	if status == "" {
 		status = archive.StatusActive
@@ -165,6 +173,7 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 	if conf != archive.Normal {
 		keyword(kwRestricted, nil, "1")
 	}
+	doc.AddField(document.NewTextFieldCustom(kwFacets, nil, []byte(facetTerm(rec, conf != archive.Normal)), optFacets, nil))
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(numNumber, nil, float64(rec.Number), optKeyword))
 	for i, id := range append([]string{rec.InReplyTo, rec.Meeting}, rec.Refs...) {
 		if id != "" {

@@ -63,8 +63,21 @@ func TestFacetsFollowWrites(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", stage, err)
 				}
-				if want := wantFacets(recs, tc.match, see); !reflect.DeepEqual(res.Facets, want) {
+				want := wantFacets(recs, tc.match, see)
+				if !reflect.DeepEqual(res.Facets, want) {
 					t.Errorf("%s: %q (confidential %v): facets %v, want %v", stage, tc.text, see, res.Facets, want)
+				}
+				total := 0
+				for _, n := range want["register"] {
+					total += n
+				}
+				if res.Total != uint64(total) || len(res.Hits) != min(total, defaultSize) {
+					t.Errorf("%s: %q (confidential %v): total %d and %d hits, want %d", stage, tc.text, see, res.Total, len(res.Hits), total)
+				}
+				for _, h := range res.Hits {
+					if !see && recs[h.ID].Confidentiality != archive.Normal {
+						t.Errorf("%s: %q: hit %s is confidential", stage, tc.text, h.ID)
+					}
 				}
 			}
 		}
@@ -72,11 +85,18 @@ func TestFacetsFollowWrites(t *testing.T) {
 	check("added one by one")
 
 	// Updates: a record changes committee and subject, another becomes
-	// confidential.
-	for _, id := range []string{archive.RecordID(regs[1], 2021, 2), archive.RecordID(regs[2], 2022, 3)} {
+	// confidential, a third stops being so.
+	for i, id := range []string{archive.RecordID(regs[1], 2021, 2), archive.RecordID(regs[2], 2022, 3), archive.RecordID(regs[0], 2020, 1)} {
 		r := *recs[id]
-		r.Committee = "لجنة التنظيم"
-		r.Subject = "قرار آخر حول الميزانية"
+		switch i {
+		case 0:
+			r.Committee = "لجنة التنظيم"
+			r.Subject = "قرار آخر حول الميزانية"
+		case 1:
+			r.Confidentiality = archive.Confidential
+		case 2:
+			r.Confidentiality = archive.Normal // was confidential
+		}
 		recs[id] = &r
 		put(t, ix, &r)
 	}
@@ -104,7 +124,7 @@ func TestFacetsFollowWrites(t *testing.T) {
 func TestFacetSizes(t *testing.T) {
 	counts := map[string]int{}
 	for i := range 40 {
-		counts["decisions"+facetSep+"2024"+facetSep+"لجنة "+strconv.Itoa(i)] = i + 1
+		counts["decisions"+facetSep+"2024"+facetSep+"لجنة "+strconv.Itoa(i)+facetSep+"0"] = i + 1
 	}
 	out := map[string]map[string]int{"register": {}, "year": {}, "committee": {}}
 	addFacets(out, counts)

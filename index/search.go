@@ -83,8 +83,8 @@ var facetSizes = map[string]int{"register": 10, "year": 50, "committee": 30}
 // committee facets of out, each cut to its size in facetSizes.
 func addFacets(out map[string]map[string]int, counts map[string]int) {
 	for term, n := range counts {
-		parts := strings.SplitN(term, facetSep, 3)
-		if len(parts) != 3 {
+		parts := strings.SplitN(term, facetSep, 4)
+		if len(parts) != 4 {
 			continue
 		}
 		for i, name := range []string{"register", "year", "committee"} {
@@ -138,12 +138,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return res, nil
 	}
 	counts := &facetCounts{}
-	sctx := context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, ix.facets.handlerMaker(counts))
+	sctx := context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, ix.facets.handlerMaker(counts, q.SeeConfidential))
 	sr, err := ix.search(sctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
-	res.Total = sr.Total
+	// Bleve's total counts the matches the handler left out too.
+	res.Total = counts.total
 	addFacets(res.Facets, counts.byTerm())
 	res.Hits = ix.makeHits(sr.Hits, m)
 	return res, nil
@@ -229,11 +230,9 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	default:
 		top = query.NewConjunctionQuery(must)
 	}
-	if !q.SeeConfidential {
-		// Every record not known to be normal is excluded (buildDocument
-		// marks them), inside the query: hits, total and facets alike.
-		top = andNot(top, []query.Query{termQuery(kwRestricted, "1")})
-	}
+	// Unless q.SeeConfidential, every record not known to be normal
+	// (buildDocument marks them) is left out by the match handler of
+	// ix.facets, before it is collected, counted or faceted (see Search).
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
 	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, fieldSubject}
