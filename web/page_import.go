@@ -48,7 +48,10 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 		stored[f.Name] = f
 	}
 	opt := importer.Options{Store: u.s.store, Actor: user(c).Username, Map: m, Stored: stored,
-		OnRecord: func(ctx context.Context, rec *archive.Record) error { return u.s.indexRecord(ctx, rec) }}
+		OnRecord: func(ctx context.Context, rec *archive.Record) error {
+			u.s.enqueueText(ctx, rec.ID, rec.Attachments)
+			return u.s.indexRecord(ctx, rec)
+		}}
 	rep, err := importer.Run(c.UserContext(), opt, strings.NewReader(vals.Get("csv")))
 	if rep == nil {
 		d.Error = err.Error()

@@ -218,6 +218,28 @@ func TestImportCommand(t *testing.T) {
 	if st := admin.call("GET", "/api/v1/search?q="+urlQuery("المؤتمر الإقليمي"), nil, nil, &res); st != 200 || len(res.Hits) != 1 || res.Hits[0].ID != "incoming-2017-12" {
 		t.Errorf("search for the imported letter: %d %+v", st, res)
 	}
+	// The imported scan was queued for reading; the server reads it in the
+	// background, so its text state leaves "none" and ends.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var got struct {
+			Attachments []struct {
+				Text struct{ Status string } `json:"text"`
+			} `json:"attachments"`
+		}
+		admin.call("GET", "/api/v1/records/incoming-2017-12", nil, nil, &got)
+		if len(got.Attachments) != 1 {
+			t.Fatalf("imported record has %d files, want 1", len(got.Attachments))
+		}
+		st := got.Attachments[0].Text.Status
+		if st == "done" || st == "failed" || st == "unavailable" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the imported scan's text is still %q: it was never queued for reading", st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // TestFollowUpPages follows a decision from the pages a secretary uses: the

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/archive/importer"
 	"github.com/sijill/sijill/index"
 )
@@ -60,12 +61,25 @@ A header named like a field needs no mapping. Lists (tags, files, ...) are separ
 		return err
 	}
 	opt := importer.Options{Store: store, Actor: *actor, FilesDir: *files, Map: m, Progress: stderr}
+	// The imported files are queued for text extraction in the bucket; the
+	// next server start reads them in the background.
+	queue := extract.New(ctx, store, extract.Options{Logger: logger})
+	enqueue := func(ctx context.Context, rec *archive.Record) {
+		if err := queue.Enqueue(ctx, rec.ID, rec.Attachments); err != nil {
+			logger.Error("files imported but their text extraction not queued; run sijill reindex --ocr", "id", rec.ID, "err", err)
+		}
+	}
+	opt.OnRecord = func(ctx context.Context, rec *archive.Record) error {
+		enqueue(ctx, rec)
+		return nil
+	}
 	ix, err := index.Open(filepath.Join(cfg.Data, "index"), logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "the search index is in use (is a server running on %s?): run sijill reindex after the import\n", cfg.Data)
 	} else {
 		defer ix.Close()
 		opt.OnRecord = func(ctx context.Context, rec *archive.Record) error {
+			enqueue(ctx, rec)
 			texts, err := store.Texts(ctx, rec)
 			if err != nil {
 				return err
