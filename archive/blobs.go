@@ -233,16 +233,11 @@ func (s *Store) OpenBlob(ctx context.Context, sum string) (io.ReadCloser, Object
 // before, so a record never names a file that is not there. Concurrent
 // attachers are merged by retrying the compare-and-swap.
 func (s *Store) Attach(ctx context.Context, actor, id string, files []Attachment) (*Record, error) {
-	for attempt := 0; ; attempt++ {
-		old, etag, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if old.Status == StatusAnnulled {
-			return nil, Errorf(ECONFLICT, "files cannot be added to an annulled record")
-		}
-		rec := cloneRecord(old)
-		now := s.now().UTC().Truncate(time.Millisecond)
+	var names []string
+	for _, a := range files {
+		names = append(names, a.SHA256)
+	}
+	add := func(rec *Record, now time.Time) error {
 		have := map[string]bool{}
 		for _, a := range rec.Attachments {
 			have[a.SHA256+"\x00"+a.Name] = true
@@ -255,23 +250,16 @@ func (s *Store) Attach(ctx context.Context, actor, id string, files []Attachment
 			rec.Attachments = append(rec.Attachments, a)
 		}
 		if len(rec.Attachments) > maxList {
-			return nil, Errorf(EINVALID, "a record holds at most %d files", maxList)
+			return Errorf(EINVALID, "a record holds at most %d files", maxList)
 		}
-		rec.Version++
-		rec.UpdatedAt, rec.UpdatedBy = &now, actor
-		_, err = s.replace(ctx, old, etag, rec)
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		rec, _, err := s.revise(ctx, actor, id, "", ActionAttach, strings.Join(names, ","),
+			"files cannot be added to an annulled record", add)
 		if ErrorCode(err) == EPRECONDITION && attempt < 10 {
-			continue
+			continue // another writer got in between: merge with its version
 		}
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		for _, a := range files {
-			names = append(names, a.SHA256)
-		}
-		s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionAttach, Target: id,
-			Detail: strings.Join(names, ","), Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
-		return rec, nil
+		return rec, err
 	}
 }

@@ -37,10 +37,12 @@ func (s *Store) replace(ctx context.Context, old *Record, etag string, rec *Reco
 	return info.ETag, nil
 }
 
-// Update changes the editable fields of the record with id, if its current ETag
-// is etag. The registered entry (number, registration time, subject and parties
-// as registered) never changes; the previous version is kept and audited.
-func (s *Store) Update(ctx context.Context, actor, id, etag string, f Fields) (*Record, string, error) {
+// revise writes the next version of the record with id: it refuses a stale
+// etag ("" takes the current version) and an annulled record (with
+// annulledMsg), lets change edit a copy, keeps the old version under history/
+// and audits the change with action and detail.
+func (s *Store) revise(ctx context.Context, actor, id, etag, action, detail, annulledMsg string,
+	change func(rec *Record, now time.Time) error) (*Record, string, error) {
 	old, cur, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, "", err
@@ -49,23 +51,36 @@ func (s *Store) Update(ctx context.Context, actor, id, etag string, f Fields) (*
 		return nil, "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
 	}
 	if old.Status == StatusAnnulled {
-		return nil, "", Errorf(ECONFLICT, "an annulled record cannot be edited")
+		return nil, "", Errorf(ECONFLICT, "%s", annulledMsg)
 	}
 	rec := cloneRecord(old)
-	f.apply(rec)
-	if errs := rec.validate(); len(errs) > 0 {
-		return nil, "", &ValidationError{Fields: errs}
-	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := change(rec, now); err != nil {
+		return nil, "", err
+	}
 	rec.Version++
 	rec.UpdatedAt, rec.UpdatedBy = &now, actor
 	newTag, err := s.replace(ctx, old, cur, rec)
 	if err != nil {
 		return nil, "", err
 	}
-	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionUpdate, Target: id,
+	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: action, Target: id, Detail: detail,
 		Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
 	return rec, newTag, nil
+}
+
+// Update changes the editable fields of the record with id, if its current ETag
+// is etag. The registered entry (number, registration time, subject and parties
+// as registered) never changes; the previous version is kept and audited.
+func (s *Store) Update(ctx context.Context, actor, id, etag string, f Fields) (*Record, string, error) {
+	return s.revise(ctx, actor, id, etag, ActionUpdate, "", "an annulled record cannot be edited",
+		func(rec *Record, _ time.Time) error {
+			f.apply(rec)
+			if errs := rec.validate(); len(errs) > 0 {
+				return &ValidationError{Fields: errs}
+			}
+			return nil
+		})
 }
 
 // Annul marks the record as annulled with a reason. It stays in its register,
@@ -78,28 +93,11 @@ func (s *Store) Annul(ctx context.Context, actor, id, etag, reason string) (*Rec
 	if utf8.RuneCountInString(reason) > maxField || !utf8.ValidString(reason) {
 		return nil, "", &ValidationError{Fields: []FieldError{{"reason", fmt.Sprintf("السبب أطول من %d حرفًا", maxField)}}}
 	}
-	old, cur, err := s.Get(ctx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	if etag != "" && etag != cur {
-		return nil, "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
-	}
-	if old.Status == StatusAnnulled {
-		return nil, "", Errorf(ECONFLICT, "the record is already annulled")
-	}
-	rec := cloneRecord(old)
-	now := s.now().UTC().Truncate(time.Millisecond)
-	rec.Status, rec.AnnulReason, rec.AnnulledAt, rec.AnnulledBy = StatusAnnulled, reason, &now, actor
-	rec.Version++
-	rec.UpdatedAt, rec.UpdatedBy = &now, actor
-	newTag, err := s.replace(ctx, old, cur, rec)
-	if err != nil {
-		return nil, "", err
-	}
-	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionAnnul, Target: id, Detail: reason,
-		Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
-	return rec, newTag, nil
+	return s.revise(ctx, actor, id, etag, ActionAnnul, reason, "the record is already annulled",
+		func(rec *Record, now time.Time) error {
+			rec.Status, rec.AnnulReason, rec.AnnulledAt, rec.AnnulledBy = StatusAnnulled, reason, &now, actor
+			return nil
+		})
 }
 
 // History returns the earlier versions of a record, oldest first.
