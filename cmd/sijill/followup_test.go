@@ -5,7 +5,6 @@ import (
 	"context"
 	"html"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -199,15 +198,7 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("refusal report = %q %v", report, err)
 	}
 	// A server over the same data finds the imported letter by a word of it.
-	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", data}, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AdminPassword = adminPassword
-	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
-	if err := m.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	m := openMainAt(t, data, nil)
 	t.Cleanup(func() { m.Close() })
 	admin := login(t, m.Server.URL(), "admin", adminPassword)
 	var rec record

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -55,19 +53,11 @@ func TestMain(m *testing.M) {
 
 const adminPassword = "correct horse battery"
 
-// startMain runs Sijill in-process on port 0 with env as its environment.
+// startMain runs Sijill in-process on port 0 in a new data directory with env
+// as its environment, until the test ends.
 func startMain(t *testing.T, env map[string]string) *Main {
 	t.Helper()
-	getenv := func(k string) string { return env[k] }
-	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AdminPassword = adminPassword
-	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	m := openMainAt(t, t.TempDir(), env)
 	t.Cleanup(func() { m.Close() })
 	return m
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,19 +184,7 @@ func TestVerifyJSONReport(t *testing.T) {
 // TestScheduledVerifyShowsOnHealthz runs the server's own schedule and an
 // auditor's on-demand check, and reads the result where monitoring would.
 func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
-	getenv := func(k string) string {
-		return map[string]string{"SIJILL_VERIFY_EVERY": "1h", "SIJILL_VERIFY_FIRST": "50ms"}[k]
-	}
-	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AdminPassword = adminPassword
-	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := startMain(t, map[string]string{"SIJILL_VERIFY_EVERY": "1h", "SIJILL_VERIFY_FIRST": "50ms"})
 	anon := &client{t: t, base: m.Server.URL()}
 	type health struct {
 		Verify struct {
