@@ -270,31 +270,12 @@ func (b *book) entry(rec *archive.Record) {
 			cells[i][k].text = user(cells[i][k].text)
 		}
 	}
-	lh := leading(cellSize)
-	maxLines := int((tableBottom - tableTop - 8 - 2*cellPad) / lh)
-	var laid [len(bookColumns)]cellLines
-	rows := 1
-	for i, c := range cells {
-		var cl cellLines
-		for _, p := range c {
-			d.setFont(p.style, cellSize)
-			for _, l := range d.wrap(p.text, bookColumns[i].width-2*cellPad) {
-				cl.lines = append(cl.lines, l)
-				cl.styles = append(cl.styles, p.style)
-			}
-		}
-		if len(cl.lines) > maxLines { // a cell longer than a page is cut, visibly
-			cl.lines = append(cl.lines[:maxLines-1], "…")
-			cl.styles = cl.styles[:maxLines]
-		}
-		rows = max(rows, len(cl.lines))
-		laid[i] = cl
-	}
-	h := float64(rows)*lh + 2*cellPad
+	// A cell longer than a page is cut, visibly.
+	maxLines := int((tableBottom - tableTop - 8 - 2*cellPad) / leading(cellSize))
+	laid, h := d.layCells(bookColumns[:], cells[:], maxLines)
 	if b.y+h > tableBottom {
 		b.tablePage()
 	}
-	x := right
 	if annulled { // a grey row; the colour is reset before any text
 		d.pdf.SetFillColor(238, 238, 238)
 		d.pdf.Rect(left, b.y, bodyW, h, "F")
@@ -303,10 +284,43 @@ func (b *book) entry(rec *archive.Record) {
 	// One rule under the row; the column rules are drawn once per page
 	// (closeTable): every byte drawn stays in memory until the book is written.
 	d.pdf.Line(left, b.y+h, right, b.y+h)
-	for i, c := range bookColumns {
+	d.drawCells(bookColumns[:], laid, b.y)
+	b.y += h
+}
+
+// layCells wraps each cell's parts to its column, at most maxLines lines a
+// cell (a longer one ends in "…"), and returns the lines and the row's height.
+func (d *doc) layCells(cols []column, cells [][]part, maxLines int) ([]cellLines, float64) {
+	laid := make([]cellLines, len(cells))
+	rows := 1
+	for i, c := range cells {
+		var cl cellLines
+		for _, p := range c {
+			d.setFont(p.style, cellSize)
+			for _, l := range d.wrap(p.text, cols[i].width-2*cellPad) {
+				cl.lines = append(cl.lines, l)
+				cl.styles = append(cl.styles, p.style)
+			}
+		}
+		if len(cl.lines) > maxLines {
+			cl.lines = append(cl.lines[:maxLines-1], "…")
+			cl.styles = cl.styles[:maxLines]
+		}
+		rows = max(rows, len(cl.lines))
+		laid[i] = cl
+	}
+	return laid, float64(rows)*leading(cellSize) + 2*cellPad
+}
+
+// drawCells draws a row's laid cells below top, columns from the right edge,
+// each centred or right-aligned as its column says.
+func (d *doc) drawCells(cols []column, laid []cellLines, top float64) {
+	lh := leading(cellSize)
+	x := right
+	for i, c := range cols {
 		for k, l := range laid[i].lines {
 			d.setFont(laid[i].styles[k], cellSize)
-			base := b.y + cellPad + float64(k)*lh + lh*0.72
+			base := top + cellPad + float64(k)*lh + lh*0.72
 			if c.center {
 				d.drawAt(x-c.width/2-d.strWidth(l)/2, base, l, 0)
 			} else {
@@ -315,7 +329,6 @@ func (b *book) entry(rec *archive.Record) {
 		}
 		x -= c.width
 	}
-	b.y += h
 }
 
 func (b *book) numberCell(rec *archive.Record, annulled bool) []part {

@@ -224,44 +224,13 @@ func (r *report) row(row FollowRow) {
 		status,
 		{{regular, user(row.LatestNote)}},
 	}
-	lh := leading(cellSize)
 	const maxLines = 8 // an excerpt or note longer than this is cut, visibly
-	var laid [len(reportColumns)]cellLines
-	rows := 1
-	for i, c := range cells {
-		var cl cellLines
-		for _, p := range c {
-			d.setFont(p.style, cellSize)
-			for _, l := range d.wrap(p.text, reportColumns[i].width-2*cellPad) {
-				cl.lines = append(cl.lines, l)
-				cl.styles = append(cl.styles, p.style)
-			}
-		}
-		if len(cl.lines) > maxLines {
-			cl.lines = append(cl.lines[:maxLines-1], "…")
-			cl.styles = cl.styles[:maxLines]
-		}
-		rows = max(rows, len(cl.lines))
-		laid[i] = cl
-	}
-	h := float64(rows)*lh + 2*cellPad
+	laid, h := d.layCells(reportColumns[:], cells[:], maxLines)
 	if r.y+h > tableBottom {
 		r.page()
 	}
 	d.pdf.Line(left, r.y+h, right, r.y+h)
 	r.rules(r.y, r.y+h)
-	x := right
-	for i, c := range reportColumns {
-		for k, l := range laid[i].lines {
-			d.setFont(laid[i].styles[k], cellSize)
-			base := r.y + cellPad + float64(k)*lh + lh*0.72
-			if c.center {
-				d.drawAt(x-c.width/2-d.strWidth(l)/2, base, l, 0)
-			} else {
-				d.drawRight(x-cellPad, base, l)
-			}
-		}
-		x -= c.width
-	}
+	d.drawCells(reportColumns[:], laid, r.y)
 	r.y += h
 }
