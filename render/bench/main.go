@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"iter"
 	"log"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/fonts"
 	"github.com/sijill/sijill/render"
+	"github.com/sijill/sijill/render/internal/sample"
 )
 
 func main() {
@@ -58,7 +58,7 @@ func book(n int, path string) error {
 		Organisation: "حزب التقدم والاشتراكية — الأمانة العامة", Register: archive.Outgoing,
 		Year: 2026, Hijri: true, Now: time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC),
 	}
-	if err := render.Book(context.Background(), f, opt, records(n)); err != nil {
+	if err := render.Book(context.Background(), f, opt, sample.Records(n)); err != nil {
 		return err
 	}
 	return f.Close()
@@ -195,7 +195,7 @@ tr.annulled{background:#eee}
 </style></head><body><h1>حزب التقدم والاشتراكية — الأمانة العامة</h1><h2>سجل الصادر لسنة 2026</h2>
 <table><thead><tr><th>الرقم</th><th>التاريخ</th><th>الجهة</th><th>الموضوع</th><th>المرفقات</th><th>ملاحظات</th></tr></thead><tbody>
 `)
-	for r := range records(n) {
+	for r := range sample.Records(n) {
 		cls, notes := "", ""
 		if r.Status == archive.StatusAnnulled {
 			cls, notes = ` class="annulled"`, "<b>«ملغى»</b><br>السبب: "+html.EscapeString(r.AnnulReason)
@@ -223,44 +223,5 @@ type errWriter struct {
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
-}
-
-// records yields n outgoing letters such as a busy secretariat registers in a
-// year: Arabic subjects with numbers, dates, Latin names, «» and brackets.
-func records(n int) iter.Seq2[*archive.Record, error] {
-	subjects := []string{
-		"دعوة إلى اجتماع المكتب السياسي يوم 2026/03/14 لمناقشة التقرير المالي (الدورة الثانية)",
-		"الرد على مراسلة وزارة الداخلية رقم 45/2026 بخصوص تجديد مكتب الفرع",
-		"إحالة محضر المجلس الوطني «الدورة العادية» إلى اللجنة التنفيذية",
-		"طلب عرض أسعار لطباعة البطاقات PDF و ODT من شركة Imprimerie Atlas",
-		"تهنئة الأعضاء بمناسبة الذكرى السنوية لتأسيس الحزب",
-		"لا مانع من عقد الندوة الجهوية بمدينة بوزنيقة",
-	}
-	parties := []string{"وزارة الداخلية", "الكتابة الجهوية بفاس", "لجنة التحكيم والأخلاقيات", "Imprimerie Atlas SARL", "المجلس الوطني"}
-	return func(yield func(*archive.Record, error) bool) {
-		prev := ""
-		base := time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC)
-		for i := 1; i <= n; i++ {
-			created := base.Add(time.Duration(i) * 50 * time.Minute)
-			r := &archive.Record{
-				ID: archive.RecordID(archive.Outgoing, 2026, i), Register: archive.Outgoing, Year: 2026, Number: i,
-				Date: created.Format(time.DateOnly), Subject: subjects[i%len(subjects)], To: parties[i%len(parties)],
-				Status: archive.StatusActive, Confidentiality: archive.Normal,
-				CreatedAt: created, CreatedBy: "secretary", Version: 1,
-			}
-			if i%3 == 0 {
-				r.Attachments = []archive.Attachment{{SHA256: fmt.Sprintf("%064x", i), Name: "letter-scan.pdf", Size: 12345, AddedAt: created}}
-			}
-			if i%17 == 0 {
-				r.Status, r.AnnulReason = archive.StatusAnnulled, fmt.Sprintf("خطأ في المرسل إليه، أعيد قيده تحت رقم %d", i+1)
-			}
-			r.Chain.Prev = prev
-			r.Chain.Hash = r.Entry().Hash()
-			prev = r.Chain.Hash
-			if !yield(r, nil) {
-				return
-			}
-		}
 	}
 }
