@@ -408,6 +408,12 @@ func (ix *Index) wordQuery(w string, m *marks) query.Query {
 		}
 		parts = append(parts, query.NewDisjunctionQuery(alts))
 	}
+	return allOf(parts)
+}
+
+// allOf matches what every part matches: nil for no part, the part itself for
+// one (a conjunction of one only costs work), a conjunction otherwise.
+func allOf(parts []query.Query) query.Query {
 	switch len(parts) {
 	case 0:
 		return nil
@@ -452,13 +458,7 @@ func (ix *Index) prefixQuery(w string, m *marks) query.Query {
 		alts = append(alts, sp)
 		parts = append(parts, query.NewDisjunctionQuery(alts))
 	}
-	switch len(parts) {
-	case 0:
-		return nil
-	case 1:
-		return parts[0]
-	}
-	return query.NewConjunctionQuery(parts)
+	return allOf(parts)
 }
 
 // phraseQuery matches the words in this order, by their stems, so
