@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"os/exec"
@@ -32,11 +33,18 @@ func bookOptions() BookOptions {
 // writeBook renders a book into a temporary file and returns its path.
 func writeBook(t *testing.T, opt BookOptions, recs iter.Seq2[*archive.Record, error]) string {
 	t.Helper()
+	return writePDF(t, "book.pdf", func(w io.Writer) error { return Book(context.Background(), w, opt, recs) })
+}
+
+// writePDF renders with render into a temporary file named name and returns
+// its path; a rendering error fails the test.
+func writePDF(t *testing.T, name string, render func(io.Writer) error) string {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := Book(context.Background(), &buf, opt, recs); err != nil {
-		t.Fatalf("Book: %v", err)
+	if err := render(&buf); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	path := filepath.Join(t.TempDir(), "book.pdf")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}

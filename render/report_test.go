@@ -1,9 +1,8 @@
 package render
 
 import (
-	"bytes"
 	"context"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,15 +24,7 @@ func followRows() []FollowRow {
 
 func writeReport(t *testing.T, opt ReportOptions, rows []FollowRow) string {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := FollowUpReport(context.Background(), &buf, opt, rows); err != nil {
-		t.Fatalf("FollowUpReport: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "followup.pdf")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writePDF(t, "followup.pdf", func(w io.Writer) error { return FollowUpReport(context.Background(), w, opt, rows) })
 }
 
 func TestFollowUpReportText(t *testing.T) {
