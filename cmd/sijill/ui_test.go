@@ -217,7 +217,18 @@ func scan(t *testing.T, path string) {
 // page fetches a page as a signed-in browser would (the session cookie).
 func page(t *testing.T, base, path, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+path, nil)
+	resp, body := sendPage(t, "GET", base+path, token, "", nil)
+	return resp.StatusCode, body
+}
+
+// sendPage sends a request as a browser with the session cookie of token
+// would (redirects not followed) and returns the answer and its body.
+func sendPage(t *testing.T, method, url, token, ctype string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
 	if token != "" {
 		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: token})
 	}
@@ -227,7 +238,7 @@ func page(t *testing.T, base, path, token string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -645,16 +656,8 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 		fw, _ := w.CreateFormFile("file", map[bool]string{true: "", false: "رسالة.pdf"}[file == nil])
 		fw.Write(file)
 		w.Close()
-		req, _ := http.NewRequest("POST", base+"/registers/incoming/new", &buf)
-		req.Header.Set("Content-Type", w.FormDataContentType())
-		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+		resp, b := sendPage(t, "POST", base+"/registers/incoming/new", admin.token, w.FormDataContentType(), &buf)
+		return resp.StatusCode, resp.Header.Get("Location"), b
 	}
 	st, _, body := post([][2]string{{"csrf", tok[1]}, {"from", "بلدية الرباط"}, {"subject", ""}}, nil)
 	if st != 422 || !strings.Contains(body, "الموضوع مطلوب") || !strings.Contains(body, `value="بلدية الرباط"`) {
@@ -683,16 +686,9 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 	}
 	save := func(subject string) (int, string) {
 		form := url.Values{"csrf": {tok[1]}, "etag": {etag[1]}, "subject": {subject}, "from": {"بلدية الرباط"}}
-		req, _ := http.NewRequest("POST", base+"/records/"+made.ID+"/edit", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		resp, b := sendPage(t, "POST", base+"/records/"+made.ID+"/edit", admin.token,
+			"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		return resp.StatusCode, b
 	}
 	if st, _ := save("طلب ترخيص مؤقت"); st != 303 {
 		t.Errorf("first correction: %d", st)
@@ -710,14 +706,8 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 
 	// A page form without its token is refused and changes nothing.
 	form := url.Values{"reason": {"بلا رمز"}}
-	req, _ := http.NewRequest("POST", base+"/records/"+plain.ID+"/annul", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := sendPage(t, "POST", base+"/records/"+plain.ID+"/annul", admin.token,
+		"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if resp.StatusCode != 403 {
 		t.Errorf("annul form without a token: %d, want 403", resp.StatusCode)
 	}
