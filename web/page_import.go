@@ -50,7 +50,8 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 	opt := importer.Options{Store: u.s.store, Actor: user(c).Username, Map: m, Stored: stored,
 		OnRecord: func(ctx context.Context, rec *archive.Record) error {
 			u.s.enqueueText(ctx, rec.ID, rec.Attachments)
-			return u.s.indexRecord(ctx, rec)
+			u.s.indexRecord(ctx, rec)
+			return nil
 		}}
 	rep, err := importer.Run(c.UserContext(), opt, strings.NewReader(vals.Get("csv")))
 	if rep == nil {

@@ -118,8 +118,6 @@ func (u *ui) recordAnnul(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := u.s.indexRecord(c.UserContext(), upd); err != nil {
-		return err
-	}
+	u.s.indexRecord(c.UserContext(), upd)
 	return c.Redirect("/records/"+rec.ID+"?annulled=1", http.StatusSeeOther)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,8 +42,10 @@ type Server struct {
 	extractor TextExtractor
 
 	indexStatus indexState
-	throttle    *loginThrottle // failed logins per username and address
-	fixity      fixityState    // the last scheduled verification, for /healthz
+	// indexLocks order the index writes of one record (see indexRecord).
+	indexLocks [64]sync.Mutex
+	throttle   *loginThrottle // failed logins per username and address
+	fixity     fixityState    // the last scheduled verification, for /healthz
 }
 
 // SetIndex attaches the search index; records are indexed before a write call
