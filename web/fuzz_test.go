@@ -186,6 +186,10 @@ func FuzzCreateJSON(f *testing.F) {
 	})
 }
 
+// maxFuzzURL keeps a fuzzed query string inside the request line fasthttp
+// reads; the query parser itself refuses text above 500 characters.
+const maxFuzzURL = 3000
+
 // FuzzSearchEndpoint sends arbitrary query strings to GET /api/v1/search:
 // a bad query is a 400 that says why, never a 5xx.
 //
@@ -198,6 +202,11 @@ func FuzzSearchEndpoint(f *testing.F) {
 	s := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, q, register, year, page, sort string) {
 		v := url.Values{"q": {q}, "register": {register}, "year": {year}, "page": {page}, "sort": {sort}}
+		if len(v.Encode()) > maxFuzzURL {
+			// fasthttp answers a request line above its 4 KB read buffer with
+			// 431 before any handler runs; app.Test reports that as an error.
+			return
+		}
 		st, out := s.do(t, "GET", "/api/v1/search?"+v.Encode(), "", nil)
 		noServerError(t, "search "+v.Encode(), st, out)
 	})
