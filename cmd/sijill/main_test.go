@@ -377,7 +377,25 @@ func TestConcurrentCreatesOneProcessLocalFolder(t *testing.T) {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
-	out  *bytes.Buffer
+	out  *lockedBuffer
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
@@ -391,7 +409,7 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, out: &bytes.Buffer{}}
+	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, out: &lockedBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -405,7 +423,7 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("sijill did not start: %s", p.out)
+	t.Fatalf("sijill did not start: %s\nMinIO's log:\n%s", p.out, minio.Log())
 	return nil
 }
 

@@ -2,6 +2,17 @@
 
 package s3test
 
-import "syscall"
+import "os/exec"
 
-func sysProcAttr() *syscall.SysProcAttr { return nil }
+// startProcess starts cmd and returns a channel closed when it has exited.
+func startProcess(cmd *exec.Cmd) (<-chan struct{}, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	return done, nil
+}

@@ -49,7 +49,7 @@ type Server struct {
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	done <-chan struct{} // closed when cmd has exited
 	log  *syncBuffer
 }
 
@@ -233,15 +233,10 @@ func (s *Server) Start() error {
 	)
 	cmd.Stdout = log
 	cmd.Stderr = log
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	done, err := startProcess(cmd)
+	if err != nil {
 		return fmt.Errorf("s3test: starting %s: %w", s.bin, err)
 	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
 	if err := waitReady(s.addr, done); err != nil {
 		cmd.Process.Kill()
 		<-done

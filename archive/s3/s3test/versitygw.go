@@ -28,7 +28,7 @@ type Gateway struct {
 	secret string
 	dir    string
 	cmd    *exec.Cmd
-	done   chan struct{}
+	done   <-chan struct{}
 	log    *syncBuffer
 }
 
@@ -111,15 +111,9 @@ func startGateway(dir, user, secret string) (*Gateway, error) {
 		"--region", "us-east-1", "--health", "/health", "--quiet",
 		"posix", dir)
 	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
-	g.cmd.SysProcAttr = sysProcAttr()
-	if err := g.cmd.Start(); err != nil {
+	if g.done, err = startProcess(g.cmd); err != nil {
 		return nil, fmt.Errorf("s3test: starting %s: %w", bin, err)
 	}
-	g.done = make(chan struct{})
-	go func() {
-		g.cmd.Wait()
-		close(g.done)
-	}()
 	if err := g.waitReady(); err != nil {
 		g.stop()
 		return nil, fmt.Errorf("s3test: versitygw on %s: %w\n%s", addr, err, g.log.String())
