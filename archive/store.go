@@ -90,6 +90,10 @@ func (s *Store) Bucket() Bucket { return s.bucket }
 // Location is the organisation's time zone.
 func (s *Store) Location() *time.Location { return s.loc }
 
+// TempDir is where the store spools uploads; other large temporary files
+// of the server (a register book being printed) belong there too.
+func (s *Store) TempDir() string { return s.tmpDir }
+
 // Now is the store's clock in the organisation's time zone.
 func (s *Store) Now() time.Time { return s.now().In(s.loc) }
 

@@ -28,6 +28,9 @@ type BookOptions struct {
 	Now time.Time
 	// Location is the organisation's time zone for printed dates; nil means UTC.
 	Location *time.Location
+	// TempDir holds the finished pages until the book is complete; empty
+	// means os.TempDir().
+	TempDir string
 }
 
 // Book layout, in mm and points.
@@ -64,12 +67,13 @@ var bookColumns = [...]column{
 // checked against the archive.
 //
 // records must yield the register's records for the year in ascending number
-// order; they are consumed one at a time and only the current page is laid
-// out at any moment, but fpdf keeps every finished page's content (about 14 KB
-// a page, 8 MB for 10,000 entries) until the end. An error from records, a
-// record of another register or year, or numbers out of order stop the book
-// with an error. The PDF is written to w only once complete, so after an
-// error nothing has been written.
+// order; they are consumed one at a time, only the current page is in memory
+// and every finished page waits in a temporary file under opt.TempDir (about
+// 14 KB a page, 8 MB for 10,000 entries), so memory does not grow with the
+// register. An error from records, a record of another register or year, or
+// numbers out of order stop the book with an error. The PDF is written to w
+// only once every entry is laid out, page by page from the temporary file, so
+// after an error in the records nothing has been written.
 func Book(ctx context.Context, w io.Writer, opt BookOptions, records iter.Seq2[*archive.Record, error]) error {
 	if !opt.Register.Valid() {
 		return archive.Errorf(archive.EINVALID, "unknown register %q", opt.Register)
@@ -81,6 +85,7 @@ func Book(ctx context.Context, w io.Writer, opt BookOptions, records iter.Seq2[*
 	if err != nil {
 		return err
 	}
+	defer b.d.close()
 	b.opening()
 	b.tablePage()
 	digest := archive.NewBookDigest()
@@ -156,8 +161,12 @@ func newBook(opt BookOptions) (*book, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.storePages(opt.TempDir); err != nil {
+		return nil, err
+	}
 	b := &book{opt: opt, d: d, now: now.In(opt.Location)}
 	if b.logo, err = d.image(opt.Logo); err != nil {
+		d.close()
 		return nil, err
 	}
 	return b, nil

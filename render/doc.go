@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/fonts"
+	"github.com/sijill/sijill/render/internal/fpdf"
 )
 
 // Page geometry, in millimetres (A4 portrait).
@@ -43,6 +43,7 @@ const (
 // goroutine for one document.
 type doc struct {
 	pdf     *fpdf.Fpdf
+	pages   *pageFile // where finished pages wait, or nil to keep them in memory
 	sh      shaper
 	cov     [2]*fonts.Coverage // regular, bold
 	style   string
@@ -104,6 +105,30 @@ func (d *doc) sync() {
 	if d.pdfStyle != d.style || d.pdfSize != d.size || d.pdfPage != d.pdf.PageNo() {
 		d.pdf.SetFont("amiri", d.style, d.size)
 		d.pdfStyle, d.pdfSize, d.pdfPage = d.style, d.size, d.pdf.PageNo()
+	}
+}
+
+// storePages keeps the finished pages in a temporary file in dir instead of
+// memory, for documents whose length has no bound. Call close when done.
+func (d *doc) storePages(dir string) error {
+	p, err := newPageFile(dir)
+	if err != nil {
+		return err
+	}
+	d.pdf.SetPageStore(p)
+	if err := d.pdf.Error(); err != nil {
+		p.Close()
+		return fmt.Errorf("render: %w", err)
+	}
+	d.pages = p
+	return nil
+}
+
+// close releases what the document holds outside memory.
+func (d *doc) close() {
+	if d.pages != nil {
+		d.pages.Close()
+		d.pages = nil
 	}
 }
 

@@ -101,7 +101,12 @@ func logical(s string) string {
 
 func TestBookPages(t *testing.T) {
 	const n = 60
-	path := writeBook(t, bookOptions(), sampleRecords(n))
+	opt := bookOptions()
+	opt.TempDir = t.TempDir()
+	path := writeBook(t, opt, sampleRecords(n))
+	if left, _ := os.ReadDir(opt.TempDir); len(left) > 0 {
+		t.Errorf("the book left %d files in its temporary directory", len(left))
+	}
 	pages := pageTexts(t, path)
 	if len(pages) < 4 {
 		t.Fatalf("%d pages for %d entries", len(pages), n)
@@ -349,9 +354,12 @@ func TestBookRejects(t *testing.T) {
 		{"read error", context.Background(), nil, failing, archive.EINTERNAL},
 		{"nil record", context.Background(), nil, seq([]*archive.Record{nil}), archive.EINVALID},
 		{"canceled", canceled, nil, sampleRecords(5), archive.EINTERNAL},
+		{"no temporary directory", context.Background(), func(o *BookOptions) { o.TempDir += "/missing" }, sampleRecords(5), archive.EINTERNAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opt := bookOptions()
+			opt.TempDir = t.TempDir()
+			tmp := opt.TempDir
 			if tc.opt != nil {
 				tc.opt(&opt)
 			}
@@ -359,6 +367,12 @@ func TestBookRejects(t *testing.T) {
 			err := Book(tc.ctx, &buf, opt, tc.recs)
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if buf.Len() > 0 {
+				t.Errorf("%d bytes written before the error", buf.Len())
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("the failed book left %d files in its temporary directory", len(left))
 			}
 			if got := archive.ErrorCode(err); got != tc.code {
 				t.Errorf("code %q, want %q (%v)", got, tc.code, err)

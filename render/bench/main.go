@@ -1,6 +1,7 @@
 // Command bench measures printing a 10,000-entry register book: wall time and
 // peak memory of render.Book, side by side with headless Chromium printing the
-// same table as HTML to PDF, the usual alternative.
+// same table as HTML to PDF, the usual alternative; and the peak memory of
+// books of a fifth and of four times the entries, which must stay flat.
 //
 //	go run ./render/bench [-n 10000] [-chromium=false] [-keep DIR]
 //
@@ -114,6 +115,16 @@ func compare(n int, withChromium bool, keep string) error {
 		return err
 	}
 	fmt.Printf("  sijill render.Book : %7.2f s wall %7.2f s CPU  peak RSS %6.1f MB  %5.1f MB PDF  %s\n", g.wall.Seconds(), g.cpu.Seconds(), float64(g.maxKB)/1024, float64(g.size)/(1<<20), pages(pdf))
+	// Memory must not grow with the register: the same book at a fifth and at
+	// four times the entries.
+	for _, m := range []int{n / 5, 4 * n} {
+		o, err := measure(self, []string{"-child", "book", "-n", fmt.Sprint(m), "-o", pdf}, pdf)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  render.Book, %6d : %7.2f s wall %7.2f s CPU  peak RSS %6.1f MB  %5.1f MB PDF  %s  (peak RSS %.2fx the %d-entry book)\n",
+			m, o.wall.Seconds(), o.cpu.Seconds(), float64(o.maxKB)/1024, float64(o.size)/(1<<20), pages(pdf), float64(o.maxKB)/float64(g.maxKB), n)
+	}
 	if !withChromium {
 		return nil
 	}

@@ -618,6 +618,10 @@ type Fpdf struct {
 	importedTplIDs   map[string]int             // imported template ids hash to object id int (gofpdi)
 	buffer           fmtBuffer                  // buffer holding in-memory PDF
 	pages            []*bytes.Buffer            // slice[page] of page content; 1-based
+	pageStore        PageStore                  // where finished pages go, or nil (Sijill)
+	storedPages      int                        // pages 1..storedPages are in pageStore (Sijill)
+	sink             io.Writer                  // where Output streams the PDF, or nil (Sijill)
+	flushed          int                        // bytes already written to sink (Sijill)
 	state            int                        // current document state
 	compress         bool                       // compression flag
 	k                float64                    // scale factor (number of points in user unit)

@@ -409,6 +409,10 @@ func (f *Fpdf) SetPageBox(t string, x, y, wd, ht float64) {
 // pageNum is one-based. The SetPage() example demonstrates this method.
 func (f *Fpdf) SetPage(pageNum int) {
 	if (pageNum > 0) && (pageNum < len(f.pages)) {
+		if pageNum <= f.storedPages { // Sijill: page store
+			f.SetErrorf("page %d is already stored and cannot change", pageNum)
+			return
+		}
 		f.page = pageNum
 	}
 }
@@ -3837,6 +3841,12 @@ func (f *Fpdf) Output(w io.Writer) error {
 		return f.err
 	}
 	// dbg("Output")
+	if f.streamTo(w) { // Sijill: page store
+		f.Close()
+		f.flush()
+		f.sink = nil
+		return f.err
+	}
 	if f.state < 3 {
 		f.Close()
 	}
@@ -3915,6 +3925,7 @@ func (f *Fpdf) beginpage(orientationStr string, size SizeType) {
 func (f *Fpdf) endpage() {
 	f.EndLayer()
 	f.state = 1
+	f.storePage() // Sijill: page store
 }
 
 // Load a font definition file from the given Reader
@@ -4081,7 +4092,7 @@ func (f *Fpdf) newobj() {
 	for j := len(f.offsets); j <= f.n; j++ {
 		f.offsets = append(f.offsets, 0)
 	}
-	f.offsets[f.n] = f.buffer.Len()
+	f.offsets[f.n] = f.offset()
 	f.outf("%d 0 obj", f.n)
 }
 
@@ -4250,6 +4261,9 @@ func (f *Fpdf) RegisterAlias(alias, replacement string) {
 }
 
 func (f *Fpdf) replaceAliases() {
+	if f.pageStore != nil {
+		return // Sijill: pageContent replaces them page by page
+	}
 	for mode := range 2 {
 		for alias, replacement := range f.aliasMap {
 			if mode == 1 {
@@ -4332,22 +4346,28 @@ func (f *Fpdf) putpages() {
 		}
 		f.outf("/Contents %d 0 R>>", f.n+1)
 		f.out("endobj")
-		// Page content
+		// Page content (Sijill: from the page store, if any)
+		content, err := f.pageContent(n)
+		if err != nil {
+			f.err = err
+			return
+		}
 		f.newobj()
 		if f.compress {
-			mem := xmem.compress(f.pages[n].Bytes())
+			mem := xmem.compress(content)
 			data := mem.bytes()
 			f.outf("<</Filter /FlateDecode /Length %d>>", len(data))
 			f.putstream(data)
 			mem.release()
 		} else {
-			f.outf("<</Length %d>>", f.pages[n].Len())
-			f.putstream(f.pages[n].Bytes())
+			f.outf("<</Length %d>>", len(content))
+			f.putstream(content)
 		}
 		f.out("endobj")
+		f.flush() // Sijill: stream to Output's writer
 	}
 	// Pages root
-	f.offsets[1] = f.buffer.Len()
+	f.offsets[1] = f.offset()
 	f.out("1 0 obj")
 	f.out("<</Type /Pages")
 	var kids fmtBuffer
@@ -4992,7 +5012,7 @@ func (f *Fpdf) putresources() {
 	f.putTemplates()
 	f.putImportedTemplates() // gofpdi
 	// 	Resource dictionary
-	f.offsets[2] = f.buffer.Len()
+	f.offsets[2] = f.offset()
 	f.out("2 0 obj")
 	f.out("<<")
 	f.putresourcedict()
@@ -5252,7 +5272,7 @@ func (f *Fpdf) enddoc() {
 	f.out(">>")
 	f.out("endobj")
 	// Cross-ref
-	o := f.buffer.Len()
+	o := f.offset()
 	f.out("xref")
 	f.outf("0 %d", f.n+1)
 	f.out("0000000000 65535 f ")

@@ -22,16 +22,27 @@ var xmem = xmempool{
 
 type xmempool struct{ sync.Pool }
 
+// zwriters keeps zlib writers for reuse (Sijill).
+var zwriters sync.Pool
+
 func (pool *xmempool) compress(data []byte) *membuffer {
 	mem := pool.Get().(*membuffer)
 	buf := &mem.buf
 	buf.Grow(len(data))
 
-	zw, err := zlib.NewWriterLevel(buf, zlib.BestSpeed)
-	if err != nil {
-		panic(fmt.Errorf("could not create zlib writer: %w", err))
+	// A zlib writer holds about 1 MB of tables: reused, not made anew for
+	// each of a long document's pages (Sijill).
+	zw, _ := zwriters.Get().(*zlib.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = zlib.NewWriterLevel(buf, zlib.BestSpeed); err != nil {
+			panic(fmt.Errorf("could not create zlib writer: %w", err))
+		}
+	} else {
+		zw.Reset(buf)
 	}
-	_, err = zw.Write(data)
+	defer zwriters.Put(zw)
+	_, err := zw.Write(data)
 	if err != nil {
 		panic(fmt.Errorf("could not zlib-compress slice: %w", err))
 	}
