@@ -63,7 +63,8 @@ func runPrint(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("no register %q: use incoming, outgoing, decisions or minutes", *reg)
 		}
 		err = render.Book(ctx, w, render.BookOptions{Organisation: cfg.Organisation, Register: r, Year: *year,
-			EasternDigits: *eastern, Hijri: *hijri, Now: store.Now(), Location: store.Location()}, store.Records(ctx, r, *year))
+			EasternDigits: *eastern, Hijri: *hijri, Now: store.Now(), Location: store.Location(),
+			TempDir: store.TempDir()}, store.Records(ctx, r, *year))
 	case "record":
 		var rec *archive.Record
 		if rec, _, err = store.Get(ctx, id); err == nil {
