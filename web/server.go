@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,22 @@ type Config struct {
 	SecureCookies bool
 	// Organisation is printed on register books and shown on pages.
 	Organisation string
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges)
+	// allowed to name the client in ProxyHeader: the address that failed
+	// logins are throttled by and the audit trail records. Empty: the
+	// connection's address, whatever the headers say.
+	TrustedProxies []string
+	// ProxyHeader holds the client's address as the proxy saw it; it should
+	// be one the proxy sets rather than appends to (nginx:
+	// proxy_set_header X-Real-IP $remote_addr).
+	ProxyHeader string
+}
+
+func proxyHeader(cfg Config) string {
+	if len(cfg.TrustedProxies) == 0 {
+		return ""
+	}
+	return cmp.Or(cfg.ProxyHeader, "X-Real-IP")
 }
 
 // Server is Sijill's HTTP server.
@@ -84,6 +101,12 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 		ReadTimeout:                  30 * time.Minute,
 		WriteTimeout:                 30 * time.Minute,
 		IdleTimeout:                  2 * time.Minute,
+		// The proxy's word is taken only from the proxies named; a header
+		// holding no valid address falls back to the connection's.
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg),
+		EnableIPValidation:      true,
 	})
 	s.routes()
 	return s

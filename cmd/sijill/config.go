@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,13 @@ type Config struct {
 	AdminPassword string
 	Organisation  string
 	SecureCookies bool
-	S3            *s3.Config // nil: the local folder under Data
-	LogLevel      slog.Level
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges) whose
+	// ProxyHeader names the client; without them the header is ignored, as
+	// anyone could send it.
+	TrustedProxies []string
+	ProxyHeader    string
+	S3             *s3.Config // nil: the local folder under Data
+	LogLevel       slog.Level
 	// OCRWorkers is how many attachments are read (OCR, PDF text) at once;
 	// 0 means one per core less one.
 	OCRWorkers int
@@ -77,6 +83,10 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("SIJILL_LOG_LEVEL: %w", err)
 	}
 	cfg.SecureCookies = isTrue(getenv("SIJILL_SECURE_COOKIES"))
+	if cfg.TrustedProxies, err = parseProxies(getenv("SIJILL_TRUSTED_PROXIES")); err != nil {
+		return nil, err
+	}
+	cfg.ProxyHeader = env("SIJILL_PROXY_HEADER", "X-Real-IP")
 	if ep := getenv("SIJILL_S3_ENDPOINT"); ep != "" {
 		cfg.S3 = &s3.Config{
 			Endpoint: ep, Bucket: env("SIJILL_S3_BUCKET", "sijill"),
@@ -88,6 +98,23 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		}
 	}
 	return cfg, nil
+}
+
+// parseProxies reads a comma-separated list of IP addresses and CIDR ranges.
+func parseProxies(v string) ([]string, error) {
+	var list []string
+	for p := range strings.SplitSeq(v, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("SIJILL_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range such as 10.0.0.0/8", p)
+			}
+		}
+		list = append(list, p)
+	}
+	return list, nil
 }
 
 func isTrue(v string) bool {

@@ -441,6 +441,36 @@ func TestLoginThrottle(t *testing.T) {
 	}
 }
 
+// TestProxyAddress checks which address a failed login is throttled by and
+// audited with: the one a trusted reverse proxy names in X-Real-IP, and the
+// connection's own when the sender is not a proxy named in
+// SIJILL_TRUSTED_PROXIES, since anyone can send the header.
+func TestProxyAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name, proxies, want string
+	}{
+		{"no proxy configured", "", "127.0.0.1"},
+		{"trusted proxy", "127.0.0.1, ::1", "203.0.113.7"},
+		{"trusted range", "127.0.0.0/8", "203.0.113.7"},
+		{"sender is not the proxy", "10.0.0.0/8", "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := startMain(t, map[string]string{"SIJILL_TRUSTED_PROXIES": tc.proxies})
+			anon := &client{t: t, base: m.Server.URL()}
+			b, _ := json.Marshal(map[string]string{"username": "admin", "password": "a wrong guess"})
+			if resp, _ := anon.raw("POST", "/api/v1/auth/login", bytes.NewReader(b), "application/json",
+				map[string]string{"X-Real-IP": "203.0.113.7"}); resp.StatusCode != 401 {
+				t.Fatalf("wrong password: %d", resp.StatusCode)
+			}
+			var evs struct{ Events []struct{ Remote string } }
+			login(t, m.Server.URL(), "admin", adminPassword).call("GET", "/api/v1/audit?action=auth.login_failed", nil, nil, &evs)
+			if len(evs.Events) != 1 || evs.Events[0].Remote != tc.want {
+				t.Errorf("failed logins in the audit trail: %+v, want one from %s", evs.Events, tc.want)
+			}
+		})
+	}
+}
+
 // TestAccountSessions changes a password, lists and revokes sessions, and
 // disables a user: every ended session is refused at once.
 func TestAccountSessions(t *testing.T) {

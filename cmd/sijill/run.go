@@ -157,6 +157,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
+		TrustedProxies: m.Config.TrustedProxies, ProxyHeader: m.Config.ProxyHeader,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
 	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Reindex: m.Server.ReindexRecords, Logger: m.Logger})
