@@ -14,6 +14,7 @@ import (
 	_ "image/png"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -322,6 +323,10 @@ func median3(g *image.Gray) *image.Gray {
 		return g.Pix[y*g.Stride : y*g.Stride+w]
 	}
 	for y := range h {
+		if y%32 == 31 {
+			// About a millisecond of work: let waiting requests have the P.
+			runtime.Gosched()
+		}
 		up, mid, down := row(y-1), row(y), row(y+1)
 		o := out.Pix[y*out.Stride : y*out.Stride+w]
 		for x := range w {

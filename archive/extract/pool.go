@@ -111,7 +111,7 @@ func New(ctx context.Context, store *archive.Store, opt Options) *Pool {
 		tools = *opt.Tools
 	}
 	p := &Pool{store: store, bucket: store.Bucket(), opt: opt, log: opt.Logger, workers: opt.Workers,
-		x: Extractor{Tools: tools, PageTimeout: opt.PageTimeout}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
+		x: Extractor{Tools: tools, PageTimeout: opt.PageTimeout, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
 	p.idle = sync.NewCond(&p.mu)
 	return p
 }
