@@ -14,21 +14,47 @@ import (
 type importPageData struct {
 	Map    string
 	Fields []string
-	Report *importer.Report
 	Error  string
+	// Job is the import this page follows: running (Progress.Running) or
+	// ended with its report.
+	Job      string
+	Progress importProgress
 	// Interrupted: the run stopped before the end (it may simply be run again).
 	Interrupted bool
 }
 
 // importPage shows the administrator's import form: a CSV register, the
-// scanned files it names, and the column mapping.
+// scanned files it names, and the column mapping. With ?job= it follows an
+// import started from the form: a progress bar while it runs (the page
+// reloads itself every second through the Refresh header, no script needed),
+// then what was imported and what was refused and why.
 func (u *ui) importPage(c *fiber.Ctx) error {
-	return u.render(c, http.StatusOK, "import", "import", importPageData{Fields: importer.KnownFields()})
+	d := importPageData{Fields: importer.KnownFields()}
+	id := c.Query("job")
+	if id == "" {
+		return u.render(c, http.StatusOK, "import", "import", d)
+	}
+	j := u.s.imports.get(id)
+	if j == nil {
+		d.Error = u.msgKey(c, "import.nojob")
+		return u.render(c, http.StatusNotFound, "import", "import", d)
+	}
+	d.Job, d.Progress = id, j.progress()
+	switch {
+	case d.Progress.Running:
+		c.Set("Refresh", "1")
+	case d.Progress.Report == nil && d.Progress.Err != nil:
+		d.Error = d.Progress.Err.Error()
+	case d.Progress.Err != nil:
+		d.Interrupted = true
+	}
+	return u.render(c, http.StatusOK, "import", "import", d)
 }
 
-// importRun imports the uploaded CSV with the uploaded files (stored as they
-// stream in) and shows what was imported and what was refused and why. The
-// same form may be sent again: rows already imported are skipped.
+// importRun stores the uploaded files (as they stream in), checks the CSV
+// and its column mapping, and starts the import in the background, sending
+// the browser to the page that follows it. The same form may be sent again:
+// rows already imported are skipped.
 func (u *ui) importRun(c *fiber.Ctx) error {
 	vals, files, err := u.readForm(c)
 	if err != nil {
@@ -39,6 +65,9 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 	}
 	d := importPageData{Map: vals.Get("map"), Fields: importer.KnownFields()}
 	m, err := importer.ParseMap(strings.ReplaceAll(d.Map, "\n", ","))
+	if err == nil {
+		err = importer.Check(strings.NewReader(vals.Get("csv")), m)
+	}
 	if err != nil {
 		d.Error = err.Error()
 		return u.render(c, http.StatusUnprocessableEntity, "import", "import", d)
@@ -47,21 +76,21 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 	for _, f := range files {
 		stored[f.Name] = f
 	}
-	opt := importer.Options{Store: u.s.store, Actor: user(c).Username, Map: m, Stored: stored,
-		OnRecord: func(ctx context.Context, rec *archive.Record) error {
-			u.s.enqueueText(ctx, rec.ID, rec.Attachments)
-			u.s.indexRecord(ctx, rec)
-			return nil
-		}}
-	rep, err := importer.Run(c.UserContext(), opt, strings.NewReader(vals.Get("csv")))
-	if rep == nil {
-		d.Error = err.Error()
-		return u.render(c, http.StatusUnprocessableEntity, "import", "import", d)
-	}
-	if err != nil {
-		d.Interrupted = true
-		u.s.log.Warn("import interrupted", "err", err)
-	}
-	d.Report = rep
-	return u.render(c, http.StatusOK, "import", "import", d)
+	csv, actor := vals.Get("csv"), user(c).Username
+	job := u.s.imports.start(actor, func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
+		opt := importer.Options{Store: u.s.store, Actor: actor, Map: m, Stored: stored, OnProgress: progress,
+			OnRecord: func(ctx context.Context, rec *archive.Record) error {
+				// A record stored is indexed even if shutdown interrupts the run now.
+				ctx = context.WithoutCancel(ctx)
+				u.s.enqueueText(ctx, rec.ID, rec.Attachments)
+				u.s.indexRecord(ctx, rec)
+				return nil
+			}}
+		rep, err := importer.Run(ctx, opt, strings.NewReader(csv))
+		if err != nil {
+			u.s.log.Warn("import interrupted", "err", err)
+		}
+		return rep, err
+	})
+	return c.Redirect("/import?job="+job.id, http.StatusSeeOther)
 }

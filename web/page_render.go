@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/importer"
 )
 
 //go:embed templates
@@ -135,6 +136,20 @@ type view struct {
 
 // T translates a message key of the catalogue, formatting args into it.
 func (v *view) T(key string, args ...any) string { return v.tr.text(key, args...) }
+
+// Why says why an import refused a row, in the page's language; a reason
+// the catalogue does not know is shown as the importer wrote it.
+func (v *view) Why(r importer.Refusal) string {
+	key := "import.why." + r.Code
+	if _, ok := v.tr.msgs[key]; !ok {
+		return r.Reason
+	}
+	args := make([]any, len(r.Args))
+	for i, a := range r.Args {
+		args[i] = a
+	}
+	return v.tr.text(key, args...)
+}
 
 // OtherLang is the language the switch offers.
 func (v *view) OtherLang() string {

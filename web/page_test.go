@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/archive/importer"
 )
 
 // TestCatalogues checks that every language has every message, that a
@@ -85,6 +86,16 @@ func TestCatalogues(t *testing.T) {
 	}
 	for _, s := range []string{"400", "401", "403", "404", "409", "412", "413", "415", "429", "503", "507", "other"} {
 		used["error."+s+".title"], used["error."+s+".text"] = true, true
+	}
+	// The import page says why a row was refused with these, given the
+	// importer's arguments in the same order.
+	anyVerb := regexp.MustCompile(`%[dsvq]`)
+	for code, english := range importer.RefusalReasons() {
+		key := "import.why." + code
+		used[key] = true
+		if n, m := len(anyVerb.FindAllString(english, -1)), strings.Count(ar.msgs[key], "%s"); n != m {
+			t.Errorf("%s takes %d arguments, the importer gives %d", key, m, n)
+		}
 	}
 	var missing []string
 	for k := range used {

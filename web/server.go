@@ -63,6 +63,7 @@ type Server struct {
 	indexLocks [64]sync.Mutex
 	throttle   *loginThrottle // failed logins per username and address
 	fixity     fixityState    // the last scheduled verification, for /healthz
+	imports    *importJobs    // imports started from the admin page
 }
 
 // SetIndex attaches the search index; records are indexed before a write call
@@ -87,7 +88,7 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: store, log: logger, throttle: newLoginThrottle(nil)}
+	s := &Server{cfg: cfg, store: store, log: logger, throttle: newLoginThrottle(nil), imports: newImportJobs()}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sijill",
 		DisableStartupMessage: true,
@@ -138,8 +139,14 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Shutdown stops accepting connections and waits for requests in flight to
-// finish, until ctx is done.
+// finish, until ctx is done; imports running in the background are
+// interrupted (sending the same import again finishes them).
 func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.shutdownHTTP(ctx)
+	return errors.Join(err, s.imports.stop(ctx))
+}
+
+func (s *Server) shutdownHTTP(ctx context.Context) error {
 	done := make(chan struct{})
 	defer close(done)
 	if tl, ok := s.ln.(*trackingListener); ok {

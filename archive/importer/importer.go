@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,15 +78,70 @@ type Options struct {
 	MaxFileSize int64
 	// Progress receives a progress bar (nil: none).
 	Progress io.Writer
+	// OnProgress is told, before the first row and after each, how many of
+	// the rows that parsed have been handled (imported, skipped or refused).
+	OnProgress func(done, total int)
 	// OnRecord is called with every record the run created (to index it).
 	OnRecord func(context.Context, *archive.Record) error
 }
 
-// Refusal is a row that was not imported, and why.
+// Refusal is a row that was not imported, and why: Reason in English for
+// the command line and the CSV report, Code and Args for a page to say it in
+// its own language.
 type Refusal struct {
-	Line   int    `json:"line"` // line of the CSV file, the header being line 1
-	ID     string `json:"id,omitempty"`
-	Reason string `json:"reason"`
+	Line   int      `json:"line"` // line of the CSV file, the header being line 1
+	ID     string   `json:"id,omitempty"`
+	Reason string   `json:"reason"`
+	Code   string   `json:"code"`
+	Args   []string `json:"args,omitempty"`
+}
+
+// The reasons a row is refused (Refusal.Code), with their English text; the
+// Args fill the verbs in order.
+const (
+	RefusedUnreadable  = "unreadable"   // the CSV line cannot be read: the parser's message
+	RefusedRegister    = "register"     // unknown register: the name given
+	RefusedNumber      = "number"       // not a positive number: the number given
+	RefusedYear        = "year"         // not a year: the year given
+	RefusedNoYear      = "no_year"      // neither a year nor a date
+	RefusedPath        = "path"         // a file name outside the files folder: the name
+	RefusedNotUploaded = "not_uploaded" // a file the form did not carry: the name
+	RefusedMissing     = "missing"      // a file not in the files folder: the name
+	RefusedFile        = "file"         // a file that cannot be read or stored: the name, why
+	RefusedTaken       = "taken"        // the number holds an entry with other content: its ID
+	RefusedRecord      = "record"       // the archive refused the entry (a field): why
+)
+
+var refusalText = map[string]string{
+	RefusedUnreadable:  "unreadable CSV line: %s",
+	RefusedRegister:    "unknown register %q",
+	RefusedNumber:      "number %q is not a positive number",
+	RefusedYear:        "year %q is not a year",
+	RefusedNoYear:      "no year and no date to take it from",
+	RefusedPath:        "file name %q leaves the files folder",
+	RefusedNotUploaded: "file %q was not uploaded",
+	RefusedMissing:     "file %q is not in the files folder",
+	RefusedFile:        "file %q: %s",
+	RefusedTaken:       "%s already exists with other content; it was not overwritten",
+	RefusedRecord:      "%s",
+}
+
+// RefusalReasons returns every refusal code with its English text, for a
+// page's catalogue to be checked against.
+func RefusalReasons() map[string]string { return maps.Clone(refusalText) }
+
+func refusal(line int, id, code string, args ...string) Refusal {
+	a := make([]any, len(args))
+	for i, v := range args {
+		a[i] = v
+	}
+	return Refusal{Line: line, ID: id, Code: code, Args: args, Reason: fmt.Sprintf(refusalText[code], a...)}
+}
+
+// why is a parsed row's refusal: its code and arguments.
+type why struct {
+	code string
+	args []string
 }
 
 // Report says what a run did. Rows = Imported + Skipped + len(Refused) when
@@ -146,6 +203,14 @@ func splitList(s string) []string {
 
 // parse reads the whole CSV: the rows (in file order) and the rows refused
 // before anything is stored.
+// Check reads a CSV as Run would and returns the error that would stop Run
+// before its first row (an unreadable file, a required column missing), so a
+// form can refuse it at once and run the import in the background.
+func Check(r io.Reader, mapping map[string]string) error {
+	_, _, err := parse(r, mapping)
+	return err
+}
+
 func parse(r io.Reader, mapping map[string]string) ([]row, []Refusal, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -184,7 +249,7 @@ func parse(r io.Reader, mapping map[string]string) ([]row, []Refusal, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				refused = append(refused, Refusal{Line: pe.Line, Reason: "unreadable CSV line: " + pe.Err.Error()})
+				refused = append(refused, refusal(pe.Line, "", RefusedUnreadable, pe.Err.Error()))
 				continue
 			}
 			return nil, nil, fmt.Errorf("importer: read CSV: %w", err)
@@ -195,9 +260,9 @@ func parse(r io.Reader, mapping map[string]string) ([]row, []Refusal, error) {
 			}
 			return ""
 		}
-		rw, reason := parseRow(line, get, cols)
-		if reason != "" {
-			refused = append(refused, Refusal{Line: line, ID: rw.id(), Reason: reason})
+		rw, w := parseRow(line, get, cols)
+		if w != nil {
+			refused = append(refused, refusal(line, rw.id(), w.code, w.args...))
 			continue
 		}
 		rows = append(rows, rw)
@@ -212,27 +277,27 @@ func (r row) id() string {
 	return archive.RecordID(r.reg, r.year, r.number)
 }
 
-func parseRow(line int, get func(string) string, cols map[string]int) (row, string) {
+func parseRow(line int, get func(string) string, cols map[string]int) (row, *why) {
 	rw := row{line: line}
 	reg, ok := registerNames[strings.ToLower(get("register"))]
 	if !ok {
-		return rw, fmt.Sprintf("unknown register %q", get("register"))
+		return rw, &why{RefusedRegister, []string{get("register")}}
 	}
 	rw.reg = reg
 	n, err := strconv.Atoi(toLatinDigits(get("number")))
 	if err != nil || n < 1 {
-		return rw, fmt.Sprintf("number %q is not a positive number", get("number"))
+		return rw, &why{RefusedNumber, []string{get("number")}}
 	}
 	rw.number = n
 	date := toLatinDigits(get("date"))
 	if y := toLatinDigits(get("year")); y != "" {
 		if rw.year, err = strconv.Atoi(y); err != nil || rw.year < 1 || rw.year > 9999 {
-			return rw, fmt.Sprintf("year %q is not a year", get("year"))
+			return rw, &why{RefusedYear, []string{get("year")}}
 		}
 	} else if t, err := time.Parse(time.DateOnly, date); err == nil {
 		rw.year = t.Year()
 	} else {
-		return rw, "no year and no date to take it from"
+		return rw, &why{code: RefusedNoYear}
 	}
 	f := &rw.fields
 	str := func(name string, dst **string) {
@@ -276,10 +341,10 @@ func parseRow(line int, get func(string) string, cols map[string]int) (row, stri
 	rw.files = splitList(get("files"))
 	for _, name := range rw.files {
 		if !filepath.IsLocal(name) {
-			return rw, fmt.Sprintf("file name %q leaves the files folder", name)
+			return rw, &why{RefusedPath, []string{name}}
 		}
 	}
-	return rw, ""
+	return rw, nil
 }
 
 // toLatinDigits turns Arabic-Indic and Persian digits into ASCII ones, as
@@ -342,8 +407,11 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 			progressbar.OptionSetDescription("import"), progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Progress) }))
 	}
+	if opt.OnProgress != nil {
+		opt.OnProgress(0, len(rows))
+	}
 	runErr := func() error {
-		for _, rw := range rows {
+		for i, rw := range rows {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -352,6 +420,9 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 			}
 			if bar != nil {
 				_ = bar.Add(1) // a progress bar that cannot draw does not stop the import
+			}
+			if opt.OnProgress != nil {
+				opt.OnProgress(i+1, len(rows))
 			}
 		}
 		return nil
@@ -375,8 +446,8 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 // importRow stores one row's files and record. Refusals go into rep; only
 // failures that should stop the run are returned.
 func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
-	refuse := func(reason string) {
-		rep.Refused = append(rep.Refused, Refusal{Line: rw.line, ID: rw.id(), Reason: reason})
+	refuse := func(code string, args ...string) {
+		rep.Refused = append(rep.Refused, refusal(rw.line, rw.id(), code, args...))
 	}
 	var files []archive.Attachment
 	for _, name := range rw.files {
@@ -385,12 +456,20 @@ func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
 			continue
 		}
 		if opt.FilesDir == "" {
-			refuse(fmt.Sprintf("file %q was not uploaded", name))
+			refuse(RefusedNotUploaded, name)
 			return nil
 		}
 		f, err := os.Open(filepath.Join(opt.FilesDir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			refuse(RefusedMissing, name)
+			return nil
+		}
 		if err != nil {
-			refuse(fmt.Sprintf("file %q: %v", name, errors.Unwrap(err)))
+			msg := err.Error()
+			if u := errors.Unwrap(err); u != nil {
+				msg = u.Error() // the reason without the full path
+			}
+			refuse(RefusedFile, name, msg)
 			return nil
 		}
 		att, err := opt.Store.PutBlob(ctx, f, filepath.Base(name), opt.MaxFileSize)
@@ -399,7 +478,7 @@ func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
 			if stops(ctx, err) {
 				return fmt.Errorf("store file %q of line %d: %w", name, rw.line, err)
 			}
-			refuse(fmt.Sprintf("file %q: %s", name, archive.ErrorMessage(err)))
+			refuse(RefusedFile, name, archive.ErrorMessage(err))
 			return nil
 		}
 		files = append(files, att)
@@ -409,7 +488,11 @@ func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
 		if stops(ctx, err) {
 			return fmt.Errorf("import line %d: %w", rw.line, err)
 		}
-		refuse(reason(err))
+		if archive.ErrorCode(err) == archive.ECONFLICT {
+			refuse(RefusedTaken, rw.id())
+		} else {
+			refuse(RefusedRecord, reason(err))
+		}
 		return nil
 	}
 	if res == archive.AlreadyImported {

@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -168,6 +169,14 @@ func TestInterruptedImportReRunsToTheSameEndState(t *testing.T) {
 	}
 	if len(rep2.Refused) != 4 {
 		t.Errorf("refused %d rows, want 4 (clash, unknown register, missing file, path escape): %+v", len(rep2.Refused), rep2.Refused)
+	}
+	var codes []string
+	for _, r := range rep2.Refused {
+		codes = append(codes, r.Code)
+	}
+	slices.Sort(codes)
+	if want := []string{importer.RefusedMissing, importer.RefusedPath, importer.RefusedRegister, importer.RefusedTaken}; !slices.Equal(codes, want) {
+		t.Errorf("refusal codes %v, want %v (a page says them in its own language)", codes, want)
 	}
 	var report bytes.Buffer
 	if err := rep2.WriteCSV(&report); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"mime/multipart"
@@ -311,60 +312,37 @@ func TestFollowUpPages(t *testing.T) {
 }
 
 // TestImportPage imports a small sheet and its scan through the admin page,
-// twice: the second time everything is already there.
+// twice: the second time everything is already there. The form starts the
+// import in the background and sends the browser to a page that follows it.
 func TestImportPage(t *testing.T) {
 	m := startMain(t, nil)
 	base := m.Server.URL()
 	admin := login(t, base, "admin", adminPassword)
-	send := func(method, path, ctype string, body io.Reader) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, body)
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		req.AddCookie(&http.Cookie{Name: "sijill_session", Value: admin.token})
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode == 200 {
-			checkHTML(t, path, string(b))
-		}
-		return resp.StatusCode, html.UnescapeString(string(b))
-	}
-	st, body := send("GET", "/import", "", nil)
+	ip := importPageClient{t: t, base: base, token: admin.token}
+	st, _, body := ip.send("GET", "/import", "", nil)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
 	if st != 200 || csrf == nil {
 		t.Fatalf("import page: %d", st)
 	}
 	sheet := "رقم,سنة,الموضوع,سجل,ملفات\n5,2016,محضر الجمع العام,محضر,محضر.pdf\n6,2016,محضر بلا ملف,محضر,غائب.pdf\n"
-	post := func() string {
-		var buf bytes.Buffer
-		w := multipart.NewWriter(&buf)
-		w.WriteField("csrf", csrf[1])
-		w.WriteField("map", "رقم=number\nسنة=year\nالموضوع=subject\nسجل=register\nملفات=files")
-		p, _ := w.CreateFormFile("csv", "sheet.csv")
-		p.Write([]byte(sheet))
-		p, _ = w.CreateFormFile("file", "محضر.pdf")
-		p.Write(pdf)
-		w.Close()
-		st, body := send("POST", "/import", w.FormDataContentType(), &buf)
-		if st != 200 {
-			t.Fatalf("import: %d %s", st, body)
-		}
-		return body
+	mapping := "رقم=number\nسنة=year\nالموضوع=subject\nسجل=register\nملفات=files"
+	files := map[string][]byte{"محضر.pdf": pdf}
+	if body := ip.wait(ip.post(csrf[1], sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 1، وكان موجودًا من قبل 0، ورُفض 1") || !strings.Contains(body, "غائب.pdf") {
+		t.Errorf("first import page lacks the counts or the refusal:\n%s", body)
 	}
-	if body := post(); !strings.Contains(body, "الصفوف 2: استُورد 1، وكان موجودًا من قبل 0، ورُفض 1") || !strings.Contains(body, "غائب.pdf") {
-		t.Errorf("first import page lacks the counts or the refusal")
-	}
-	if body := post(); !strings.Contains(body, "الصفوف 2: استُورد 0، وكان موجودًا من قبل 1، ورُفض 1") {
+	if body := ip.wait(ip.post(csrf[1], sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 0، وكان موجودًا من قبل 1، ورُفض 1") {
 		t.Errorf("second import page lacks the counts")
 	}
 	rec, _, err := m.Store.Get(context.Background(), "minutes-2016-5")
 	if err != nil || len(rec.Attachments) != 1 || rec.Attachments[0].Name != "محضر.pdf" {
 		t.Fatalf("imported minutes: %+v %v", rec, err)
+	}
+	// A sheet without a subject column is refused at once, the form kept.
+	if st, _, body := ip.postRaw(csrf[1], "رقم,سجل\n7,محضر\n", "رقم=number\nسجل=register", nil); st != 422 || !strings.Contains(body, "subject") || !strings.Contains(body, "سجل=register") {
+		t.Errorf("a sheet without subjects: %d, want 422 naming the column with the mapping kept", st)
+	}
+	if st, _, body := ip.send("GET", "/import?job=0123456789abcdef01234567", "", nil); st != 404 || !strings.Contains(body, "لا يُعرف هذا الاستيراد") {
+		t.Errorf("an unknown import: %d", st)
 	}
 	reader := "qari"
 	if st := admin.call("POST", "/api/v1/users", map[string]string{"username": reader, "password": rolePassword, "role": "reader"}, nil, nil); st != 201 {
@@ -380,5 +358,143 @@ func TestImportPage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 403 {
 		t.Errorf("a reader opening the import page: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestImportPageProgress imports 400 rows through the admin page and
+// watches the page that follows it: a progress bar that only moves forward,
+// the page reloading itself while the import runs, then the report, and
+// every row in the register.
+func TestImportPageProgress(t *testing.T) {
+	m := startMain(t, nil)
+	base := m.Server.URL()
+	admin := login(t, base, "admin", adminPassword)
+	ip := importPageClient{t: t, base: base, token: admin.token}
+	_, _, body := ip.send("GET", "/import", "", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	const rows = 400
+	var sheet strings.Builder
+	sheet.WriteString("register,number,year,subject\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&sheet, "outgoing,%d,2015,رسالة قديمة رقم %d\n", i, i)
+	}
+	jobURL := ip.post(csrf[1], sheet.String(), "", nil)
+	progress := regexp.MustCompile(`<progress id="imp-progress" class="upload-bar" max="(\d+)" value="(\d+)"`)
+	last, seen := -1, 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		st, hdr, body := ip.send("GET", jobURL, "", nil)
+		if st != 200 {
+			t.Fatalf("import page: %d", st)
+		}
+		p := progress.FindStringSubmatch(body)
+		if p == nil {
+			if !strings.Contains(body, fmt.Sprintf("الصفوف %d: استُورد %d، وكان موجودًا من قبل 0، ورُفض 0", rows, rows)) {
+				t.Fatalf("the import ended without the expected report:\n%s", body)
+			}
+			if hdr.Get("Refresh") != "" {
+				t.Errorf("the report page still reloads itself")
+			}
+			break
+		}
+		var max, done int
+		fmt.Sscan(p[1], &max)
+		fmt.Sscan(p[2], &done)
+		if (max != rows && !(max == 0 && done == 0)) || done < last || done > max {
+			t.Fatalf("progress %d of %d after %d", done, max, last)
+		}
+		if hdr.Get("Refresh") == "" {
+			t.Errorf("the running import's page does not reload itself")
+		}
+		last = done
+		seen++
+		if time.Now().After(deadline) {
+			t.Fatalf("the import still runs after 3 minutes (%d of %d)", done, max)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if seen == 0 {
+		t.Errorf("the import of %d rows ended before its page could show it running", rows)
+	}
+	var list struct{ Total int }
+	admin.call("GET", "/api/v1/registers/outgoing/records?year=2015", nil, nil, &list)
+	if list.Total != rows {
+		t.Errorf("the register holds %d records after the import, want %d", list.Total, rows)
+	}
+}
+
+// importPageClient speaks to the import page as a browser with a session would.
+type importPageClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c importPageClient) send(method, path, ctype string, body io.Reader) (int, http.Header, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.AddCookie(&http.Cookie{Name: "sijill_session", Value: c.token})
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 {
+		checkHTML(c.t, path, string(b))
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		return resp.StatusCode, resp.Header, loc
+	}
+	return resp.StatusCode, resp.Header, html.UnescapeString(string(b))
+}
+
+// postRaw sends the import form and returns the status, headers and the page
+// or, for a redirect, its Location.
+func (c importPageClient) postRaw(csrf, sheet, mapping string, files map[string][]byte) (int, http.Header, string) {
+	c.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("csrf", csrf)
+	w.WriteField("map", mapping)
+	p, _ := w.CreateFormFile("csv", "sheet.csv")
+	p.Write([]byte(sheet))
+	for name, b := range files {
+		p, _ = w.CreateFormFile("file", name)
+		p.Write(b)
+	}
+	w.Close()
+	return c.send("POST", "/import", w.FormDataContentType(), &buf)
+}
+
+// post sends the import form and returns the page that follows the import.
+func (c importPageClient) post(csrf, sheet, mapping string, files map[string][]byte) string {
+	c.t.Helper()
+	st, _, loc := c.postRaw(csrf, sheet, mapping, files)
+	if st != 303 || !strings.HasPrefix(loc, "/import?job=") {
+		c.t.Fatalf("import form: %d %q, want 303 to the import's page", st, loc)
+	}
+	return loc
+}
+
+// wait returns the import's page once the import has ended.
+func (c importPageClient) wait(jobURL string) string {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, hdr, body := c.send("GET", jobURL, "", nil)
+		if st != 200 {
+			c.t.Fatalf("%s: %d", jobURL, st)
+		}
+		if hdr.Get("Refresh") == "" {
+			return body
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the import still runs after a minute")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +80,29 @@ func TestFollowUpUI(t *testing.T) {
 
 	step(t, ctx, "open the import page", chromedp.Navigate(base+"/import"), chromedp.WaitVisible(chromedp.CSS("#imp-csv")))
 	shot(t, ctx, "fu-06-import")
+
+	// The form goes out with a progress bar (app.js), then the page that
+	// follows the import reloads itself until the report is there.
+	dir := t.TempDir()
+	var sheet strings.Builder
+	sheet.WriteString("السجل,الرقم,السنة,الموضوع,الملفات\n")
+	for i := 1; i <= 150; i++ {
+		fmt.Fprintf(&sheet, "الصادر,%d,2014,رسالة من الأرشيف الورقي رقم %d,\n", i, i)
+	}
+	fmt.Fprintf(&sheet, "الوارد,1,2014,رسالة ملفها مفقود,مفقود.pdf\n")
+	csvPath := filepath.Join(dir, "archive.csv")
+	if err := os.WriteFile(csvPath, []byte(sheet.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "send the import", chromedp.SetUploadFiles(chromedp.CSS("#imp-csv"), []string{csvPath}),
+		chromedp.SendKeys(chromedp.CSS("#imp-map"), "السجل=register\nالرقم=number\nالسنة=year\nالموضوع=subject\nالملفات=files"),
+		chromedp.Click(chromedp.CSS(`form[data-import-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#imp-res-h")))
+	if got := text(t, ctx, "#imp-res-h ~ p[role=status]"); !strings.Contains(got, "الصفوف 151: استُورد 150، وكان موجودًا من قبل 0، ورُفض 1") {
+		t.Errorf("the import's report says %q", got)
+	}
+	if got := text(t, ctx, "table.table"); !strings.Contains(got, "الملف «مفقود.pdf» لم يُرفع مع النموذج") {
+		t.Errorf("the refused row is not listed with its reason in Arabic: %q", got)
+	}
+	shot(t, ctx, "fu-07-import-report")
 }

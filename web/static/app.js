@@ -242,6 +242,41 @@
     });
   });
 
+  // The import form: the CSV and the scans it names can be large, so they are
+  // sent with a progress bar; the server then answers with the page that
+  // follows the import (it reloads itself until the report is ready). A
+  // refused form comes back as a whole page and replaces this one.
+  document.querySelectorAll('form[data-import-form]').forEach(function (form) {
+    var status = form.querySelector('[data-upload-status]');
+    var bar = status.querySelector('progress');
+    var label = status.querySelector('[role="status"]');
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var button = form.querySelector('button[type="submit"]');
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      xhr.upload.addEventListener('progress', function (ev) {
+        if (ev.lengthComputable) { bar.value = Math.round(ev.loaded * 100 / ev.total); }
+      });
+      xhr.addEventListener('load', function () {
+        if (xhr.status < 400) {
+          window.location.assign(xhr.responseURL);
+          return;
+        }
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      });
+      xhr.addEventListener('error', function () {
+        button.disabled = false;
+        label.textContent = form.dataset.failed;
+      });
+      button.disabled = true;
+      status.hidden = false;
+      xhr.send(new FormData(form));
+    });
+  });
+
   // After a refused form, put the cursor in the first field to correct.
   var bad = document.querySelector('.has-error input, .has-error textarea, .has-error select');
   if (bad) { bad.focus(); }
