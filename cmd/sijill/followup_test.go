@@ -315,22 +315,15 @@ func TestFollowUpPages(t *testing.T) {
 // twice: the second time everything is already there. The form starts the
 // import in the background and sends the browser to a page that follows it.
 func TestImportPage(t *testing.T) {
-	m := startMain(t, nil)
+	m, admin, ip, csrf := openImportPage(t)
 	base := m.Server.URL()
-	admin := login(t, base, "admin", adminPassword)
-	ip := importPageClient{t: t, base: base, token: admin.token}
-	st, _, body := ip.send("GET", "/import", "", nil)
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	if st != 200 || csrf == nil {
-		t.Fatalf("import page: %d", st)
-	}
 	sheet := "رقم,سنة,الموضوع,سجل,ملفات\n5,2016,محضر الجمع العام,محضر,محضر.pdf\n6,2016,محضر بلا ملف,محضر,غائب.pdf\n"
 	mapping := "رقم=number\nسنة=year\nالموضوع=subject\nسجل=register\nملفات=files"
 	files := map[string][]byte{"محضر.pdf": pdf}
-	if body := ip.wait(ip.post(csrf[1], sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 1، وكان موجودًا من قبل 0، ورُفض 1") || !strings.Contains(body, "غائب.pdf") {
+	if body := ip.wait(ip.post(csrf, sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 1، وكان موجودًا من قبل 0، ورُفض 1") || !strings.Contains(body, "غائب.pdf") {
 		t.Errorf("first import page lacks the counts or the refusal:\n%s", body)
 	}
-	if body := ip.wait(ip.post(csrf[1], sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 0، وكان موجودًا من قبل 1، ورُفض 1") {
+	if body := ip.wait(ip.post(csrf, sheet, mapping, files)); !strings.Contains(body, "الصفوف 2: استُورد 0، وكان موجودًا من قبل 1، ورُفض 1") {
 		t.Errorf("second import page lacks the counts")
 	}
 	rec, _, err := m.Store.Get(context.Background(), "minutes-2016-5")
@@ -338,7 +331,7 @@ func TestImportPage(t *testing.T) {
 		t.Fatalf("imported minutes: %+v %v", rec, err)
 	}
 	// A sheet without a subject column is refused at once, the form kept.
-	if st, _, body := ip.postRaw(csrf[1], "رقم,سجل\n7,محضر\n", "رقم=number\nسجل=register", nil); st != 422 || !strings.Contains(body, "subject") || !strings.Contains(body, "سجل=register") {
+	if st, _, body := ip.postRaw(csrf, "رقم,سجل\n7,محضر\n", "رقم=number\nسجل=register", nil); st != 422 || !strings.Contains(body, "subject") || !strings.Contains(body, "سجل=register") {
 		t.Errorf("a sheet without subjects: %d, want 422 naming the column with the mapping kept", st)
 	}
 	if st, _, body := ip.send("GET", "/import?job=0123456789abcdef01234567", "", nil); st != 404 || !strings.Contains(body, "لا يُعرف هذا الاستيراد") {
@@ -366,19 +359,14 @@ func TestImportPage(t *testing.T) {
 // the page reloading itself while the import runs, then the report, and
 // every row in the register.
 func TestImportPageProgress(t *testing.T) {
-	m := startMain(t, nil)
-	base := m.Server.URL()
-	admin := login(t, base, "admin", adminPassword)
-	ip := importPageClient{t: t, base: base, token: admin.token}
-	_, _, body := ip.send("GET", "/import", "", nil)
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	_, admin, ip, csrf := openImportPage(t)
 	const rows = 400
 	var sheet strings.Builder
 	sheet.WriteString("register,number,year,subject\n")
 	for i := 1; i <= rows; i++ {
 		fmt.Fprintf(&sheet, "outgoing,%d,2015,رسالة قديمة رقم %d\n", i, i)
 	}
-	jobURL := ip.post(csrf[1], sheet.String(), "", nil)
+	jobURL := ip.post(csrf, sheet.String(), "", nil)
 	progress := regexp.MustCompile(`<progress id="imp-progress" class="upload-bar" max="(\d+)" value="(\d+)"`)
 	last, seen := -1, 0
 	deadline := time.Now().Add(3 * time.Minute)
@@ -421,6 +409,20 @@ func TestImportPageProgress(t *testing.T) {
 	if list.Total != rows {
 		t.Errorf("the register holds %d records after the import, want %d", list.Total, rows)
 	}
+}
+
+// openImportPage starts Sijill and opens the import page as the administrator.
+func openImportPage(t *testing.T) (*Main, *client, importPageClient, string) {
+	t.Helper()
+	m := startMain(t, nil)
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	ip := importPageClient{t: t, base: m.Server.URL(), token: admin.token}
+	st, _, body := ip.send("GET", "/import", "", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if st != 200 || csrf == nil {
+		t.Fatalf("import page: %d", st)
+	}
+	return m, admin, ip, csrf[1]
 }
 
 // importPageClient speaks to the import page as a browser with a session would.

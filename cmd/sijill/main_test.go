@@ -377,25 +377,16 @@ func TestConcurrentCreatesOneProcessLocalFolder(t *testing.T) {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
-	out  *lockedBuffer
+	out  *procLog
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// procLog is the file a process writes its output to; the test reads it
+// for failure messages while the process runs.
+type procLog struct{ path string }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (l *procLog) String() string {
+	b, _ := os.ReadFile(l.path)
+	return string(b)
 }
 
 func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
@@ -409,9 +400,15 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, out: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
+	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, out: &procLog{path: filepath.Join(t.TempDir(), "sijill.log")}}
+	logFile, err := os.Create(p.out.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	err = cmd.Start()
+	logFile.Close() // the process has its own copy
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
