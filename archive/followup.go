@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -251,31 +252,38 @@ type FollowFilter struct {
 	Overdue     bool   // only those overdue now in the organisation's time zone
 }
 
-// FollowUps returns the follow-ups matching f in decision-ID key order. The
-// caller hides those of confidential decisions from readers.
+// FollowUps returns the follow-ups matching f in decision-ID key order,
+// reading only those changed since this Store last listed them; they are
+// shared, so callers must not change them. The caller hides those of
+// confidential decisions from readers.
 func (s *Store) FollowUps(ctx context.Context, f FollowFilter) ([]*FollowUp, error) {
-	var keys []string
-	if err := s.bucket.List(ctx, "followup/", func(o ObjectInfo) error {
-		if strings.HasSuffix(o.Key, ".json") {
-			keys = append(keys, o.Key)
-		}
-		return nil
-	}); err != nil {
+	etags, err := s.listETags(ctx, "followup/")
+	if err != nil {
 		return nil, storageErr("list follow-ups", err)
 	}
+	keys := make([]string, 0, len(etags))
+	for k := range etags {
+		if strings.HasSuffix(k, ".json") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
 	now := s.now()
 	resp := strings.TrimSpace(f.Responsible)
 	var out []*FollowUp
 	for _, k := range keys {
-		var fu FollowUp
-		if _, err := s.readJSON(ctx, k, &fu); err != nil {
+		fu, err := s.followUps.read(ctx, s, k, etags[k])
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
 			return nil, storageErr("read follow-up", err)
 		}
 		if (f.Status != "" && fu.Status != f.Status) || (resp != "" && fu.Responsible != resp) ||
 			(f.Overdue && !fu.Overdue(now, s.loc)) {
 			continue
 		}
-		out = append(out, &fu)
+		out = append(out, fu)
 	}
 	return out, nil
 }

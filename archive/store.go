@@ -42,6 +42,10 @@ type Store struct {
 
 	// instance identifies this Store among the processes sharing the bucket.
 	instance string
+
+	// Objects read for lists, by key and ETag (see jsonCache).
+	records   jsonCache[Record]
+	followUps jsonCache[FollowUp]
 }
 
 type lastEntry struct {

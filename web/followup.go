@@ -53,17 +53,19 @@ func (s *Server) followItems(ctx context.Context, u *archive.User, f archive.Fol
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(fus))
+	for i, fu := range fus {
+		ids[i] = fu.DecisionID
+	}
+	recs, err := s.store.GetMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	now, loc := s.store.Now(), s.store.Location()
 	out := []followItem{}
 	for _, fu := range fus {
-		rec, _, err := s.store.Get(ctx, fu.DecisionID)
-		if archive.ErrorCode(err) == archive.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !canSee(u, rec) {
+		rec, ok := recs[fu.DecisionID]
+		if !ok || !canSee(u, rec) {
 			continue
 		}
 		text := rec.Body
