@@ -12,8 +12,7 @@ import (
 // request that started it has been answered, so that the page can show its
 // progress and an import of thousands of rows does not hang on one request.
 type importJob struct {
-	id    string
-	owner string
+	id string
 
 	mu          sync.Mutex
 	done, total int
@@ -62,17 +61,16 @@ func newImportJobs() *importJobs {
 
 // start runs an import in the background. run must report its progress
 // through the function it is given.
-func (js *importJobs) start(owner string, run func(ctx context.Context, progress func(done, total int)) (*importer.Report, error)) *importJob {
-	j := &importJob{id: randomHex(12), owner: owner}
+func (js *importJobs) start(run func(ctx context.Context, progress func(done, total int)) (*importer.Report, error)) *importJob {
+	j := &importJob{id: randomHex(12)}
 	js.mu.Lock()
 	for id, old := range js.jobs {
-		if old.progress().Running {
-			continue
-		}
-		if old.mu.Lock(); time.Since(old.ended) > importKeep {
+		old.mu.Lock()
+		expired := !old.ended.IsZero() && time.Since(old.ended) > importKeep
+		old.mu.Unlock()
+		if expired {
 			delete(js.jobs, id)
 		}
-		old.mu.Unlock()
 	}
 	js.jobs[j.id] = j
 	js.wg.Add(1)

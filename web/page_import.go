@@ -77,7 +77,7 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 		stored[f.Name] = f
 	}
 	csv, actor := vals.Get("csv"), user(c).Username
-	job := u.s.imports.start(actor, func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
+	job := u.s.imports.start(func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
 		opt := importer.Options{Store: u.s.store, Actor: actor, Map: m, Stored: stored, OnProgress: progress,
 			OnRecord: func(ctx context.Context, rec *archive.Record) error {
 				// A record stored is indexed even if shutdown interrupts the run now.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -411,10 +412,84 @@ func TestImportPageProgress(t *testing.T) {
 	}
 }
 
+// TestImportPageInterruptedByShutdown stops the server in the middle of an
+// import started from the page, starts it again and sends the same form: the
+// rows imported before are skipped, the others imported, and every row is in
+// the register and in the index exactly once.
+func TestImportPageInterruptedByShutdown(t *testing.T) {
+	dir := t.TempDir()
+	const rows = 600
+	var sheet strings.Builder
+	sheet.WriteString("register,number,year,subject\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&sheet, "incoming,%d,2013,رسالة واردة قديمة رقم %d\n", i, i)
+	}
+	m := openMainAt(t, dir, nil)
+	ip, csrf := importPageAt(t, m)
+	jobURL := ip.post(csrf, sheet.String(), "", nil)
+	progress := regexp.MustCompile(`<progress id="imp-progress" class="upload-bar" max="\d+" value="(\d+)"`)
+	for deadline := time.Now().Add(time.Minute); ; {
+		_, _, body := ip.send("GET", jobURL, "", nil)
+		p := progress.FindStringSubmatch(body)
+		if p == nil {
+			t.Fatalf("the import ended before the server could be stopped:\n%s", body)
+		}
+		if done, _ := strconv.Atoi(p[1]); done >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the import did not start within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m = openMainAt(t, dir, nil)
+	t.Cleanup(func() { m.Close() })
+	ip, csrf = importPageAt(t, m)
+	body := ip.wait(ip.post(csrf, sheet.String(), "", nil))
+	counts := regexp.MustCompile(`الصفوف (\d+): استُورد (\d+)، وكان موجودًا من قبل (\d+)، ورُفض (\d+)`).FindStringSubmatch(body)
+	if counts == nil {
+		t.Fatalf("no report after the second import:\n%s", body)
+	}
+	n := func(i int) int { v, _ := strconv.Atoi(counts[i]); return v }
+	if n(1) != rows || n(2)+n(3) != rows || n(3) < 20 || n(4) != 0 {
+		t.Errorf("second import: %s; want %d rows, those of the first run skipped (at least 20), the rest imported", counts[0], rows)
+	}
+	if got := numbersOf(t, m, archive.Incoming, 2013); len(got) != rows || got[0] != 1 || got[rows-1] != rows {
+		t.Errorf("the register holds %d entries after both runs, want 1..%d", len(got), rows)
+	}
+	if c, err := m.Index.Count(); err != nil || c != rows {
+		t.Errorf("the index holds %d records (%v), want %d", c, err, rows)
+	}
+}
+
+// numbersOf lists the numbers of a register's year in the store.
+func numbersOf(t *testing.T, m *Main, reg archive.Register, year int) []int {
+	t.Helper()
+	var out []int
+	for rec, err := range m.Store.Records(context.Background(), reg, year) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec.Number)
+	}
+	return out
+}
+
 // openImportPage starts Sijill and opens the import page as the administrator.
 func openImportPage(t *testing.T) (*Main, *client, importPageClient, string) {
 	t.Helper()
 	m := startMain(t, nil)
+	ip, csrf := importPageAt(t, m)
+	return m, &client{t: t, base: m.Server.URL(), token: ip.token}, ip, csrf
+}
+
+// importPageAt logs in to a running Sijill and opens its import page.
+func importPageAt(t *testing.T, m *Main) (importPageClient, string) {
+	t.Helper()
 	admin := login(t, m.Server.URL(), "admin", adminPassword)
 	ip := importPageClient{t: t, base: m.Server.URL(), token: admin.token}
 	st, _, body := ip.send("GET", "/import", "", nil)
@@ -422,7 +497,7 @@ func openImportPage(t *testing.T) (*Main, *client, importPageClient, string) {
 	if st != 200 || csrf == nil {
 		t.Fatalf("import page: %d", st)
 	}
-	return m, admin, ip, csrf[1]
+	return ip, csrf[1]
 }
 
 // importPageClient speaks to the import page as a browser with a session would.
