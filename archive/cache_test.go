@@ -85,3 +85,46 @@ func TestListsReadOnlyWhatChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsInOrderWhileReadingAhead: records come in number order although
+// several are read at once, a caller may stop early, and a caller whose
+// context ends is told so rather than handed a short register as if whole.
+func TestRecordsInOrderWhileReadingAhead(t *testing.T) {
+	s := newStore(t, t.TempDir(), archive.Options{})
+	const n = 70
+	for i := 0; i < n; i++ {
+		create(t, s, archive.Outgoing, "رسالة")
+	}
+	year := s.Now().Year()
+	got := numbers(t, s, archive.Outgoing, year)
+	for i, v := range got {
+		if v != i+1 {
+			t.Fatalf("records out of order: %v", got)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("%d records, want %d", len(got), n)
+	}
+	seen := 0
+	for range s.Records(context.Background(), archive.Outgoing, year) {
+		if seen++; seen == 3 {
+			break
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var read int
+	var last error
+	for rec, err := range s.Records(ctx, archive.Outgoing, year) {
+		if err != nil {
+			last = err
+			continue
+		}
+		if read++; read == 5 {
+			cancel()
+		}
+		_ = rec
+	}
+	if read == n || last == nil {
+		t.Errorf("after cancelling at 5 of %d: %d read, last error %v; want fewer and an error", n, read, last)
+	}
+}

@@ -167,6 +167,10 @@ func (s *Store) AllRecords(ctx context.Context) iter.Seq2[*Record, error] {
 // recordsUnder yields the records whose keys start with prefix, in key order.
 // A record that cannot be read is yielded as an error and the walk goes on if
 // the caller wants it to.
+//
+// Up to readAhead records are read at once ahead of the caller: one GET at a
+// time kept a register book of 2,000 entries on MinIO waiting seconds for
+// the network, not the printer. Memory stays bounded by the window.
 func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
 		keys, err := s.recordKeys(ctx, prefix)
@@ -174,20 +178,52 @@ func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[*Reco
 			yield(nil, err)
 			return
 		}
-		for _, k := range keys {
-			var rec Record
-			if _, err := s.readJSON(ctx, k, &rec); err != nil {
-				if !yield(nil, storageErr("read record", err)) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type result struct {
+			rec *Record
+			err error
+		}
+		window := make(chan struct{}, readAhead)
+		pending := make(chan chan result, readAhead)
+		go func() {
+			defer close(pending)
+			for _, k := range keys {
+				if ctx.Err() != nil {
+					return // select picks at random when both are ready
+				}
+				select {
+				case window <- struct{}{}:
+				case <-ctx.Done():
 					return
 				}
-				continue
+				ch := make(chan result, 1)
+				pending <- ch // never blocks: the window holds at most readAhead
+				go func() {
+					var rec Record
+					if _, err := s.readJSON(ctx, k, &rec); err != nil {
+						ch <- result{err: storageErr("read record", err)}
+						return
+					}
+					ch <- result{rec: &rec}
+				}()
 			}
-			if !yield(&rec, nil) {
+		}()
+		for ch := range pending {
+			r := <-ch
+			<-window
+			if !yield(r.rec, r.err) {
 				return
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			yield(nil, err) // the caller's context ended before every key was read
+		}
 	}
 }
+
+// readAhead is how many records recordsUnder reads at once.
+const readAhead = 16
 
 // recordKeys lists the record objects under prefix (records/...), skipping
 // anything that is not a numbered record.
