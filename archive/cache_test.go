@@ -112,6 +112,7 @@ func TestRecordsInOrderWhileReadingAhead(t *testing.T) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var read int
 	var last error
 	for rec, err := range s.Records(ctx, archive.Outgoing, year) {
