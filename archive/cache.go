@@ -26,8 +26,10 @@ type cachedJSON[T any] struct {
 	v    *T
 }
 
-// jsonCacheMax bounds a cache; past it the cache starts again empty.
-const jsonCacheMax = 50_000
+// jsonCacheMax bounds a cache (decisions are a few KB, at most 1 MB of
+// text); past it the cache starts again empty, which costs reads, not
+// correctness.
+const jsonCacheMax = 20_000
 
 // read returns the object at key as of etag (from a listing): the cached one
 // if it was read at that ETag, else read now.
