@@ -47,11 +47,8 @@ func (u *ui) renderEdit(c *fiber.Ctx, status int, rec *archive.Record, etag stri
 // recordUpdate saves the corrected form if nobody changed the record since it
 // was opened; otherwise it shows the form again, with what was typed.
 func (u *ui) recordUpdate(c *fiber.Ctx) error {
-	vals, _, err := u.readForm(c)
+	vals, _, err := u.readPostedForm(c)
 	if err != nil {
-		return err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
 		return err
 	}
 	rec, etag, err := u.s.visibleRecord(c)

@@ -123,11 +123,8 @@ func (u *ui) linksData(c *fiber.Ctx, rec *archive.Record) (recordLinks, error) {
 // back to it (post, redirect, get). A refused change names its field in the
 // redirect, so the page shows the message beside the form.
 func (u *ui) followupSubmit(c *fiber.Ctx) error {
-	vals, _, err := u.readForm(c)
+	vals, _, err := u.readPostedForm(c)
 	if err != nil {
-		return err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
 		return err
 	}
 	rec, _, err := u.s.visibleRecord(c)

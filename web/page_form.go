@@ -37,6 +37,19 @@ func (u *ui) readForm(c *fiber.Ctx) (url.Values, []archive.Attachment, error) {
 	return vals, nil, nil
 }
 
+// readPostedForm reads a form sent by one of Sijill's pages (readForm) and
+// checks its CSRF token, as every page that changes something must.
+func (u *ui) readPostedForm(c *fiber.Ctx) (url.Values, []archive.Attachment, error) {
+	vals, files, err := u.readForm(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
+		return nil, nil, err
+	}
+	return vals, files, nil
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -175,11 +188,8 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	vals, files, err := u.readForm(c)
+	vals, files, err := u.readPostedForm(c)
 	if err != nil {
-		return err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
 		return err
 	}
 	vals.Del(csrfField)

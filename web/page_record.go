@@ -88,11 +88,8 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 // recordAnnul annuls the record with the reason typed. The entry keeps its
 // number and stays in its register, marked annulled.
 func (u *ui) recordAnnul(c *fiber.Ctx) error {
-	vals, _, err := u.readForm(c)
+	vals, _, err := u.readPostedForm(c)
 	if err != nil {
-		return err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
 		return err
 	}
 	rec, etag, err := u.s.visibleRecord(c)

@@ -167,11 +167,8 @@ func (u *ui) readPlainForm(c *fiber.Ctx) (url.Values, error) {
 		drain(c)
 		return nil, archive.Errorf(archive.EUNSUPPORTED, "this form is url-encoded")
 	}
-	vals, _, err := u.readForm(c)
+	vals, _, err := u.readPostedForm(c)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
 		return nil, err
 	}
 	vals.Del(csrfField)
