@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,32 +86,9 @@ func TestFollowUpReportOCR(t *testing.T) {
 	needTool(t, "pdftoppm", "poppler-utils")
 	needTool(t, "tesseract", "tesseract-ocr-ara")
 	path := writeReport(t, ReportOptions{Organisation: "الأمانة العامة", Now: printedAt}, followRows())
-	dir := t.TempDir()
-	run(t, "pdftoppm", "-r", "300", "-png", "-f", "1", "-l", "1", path, filepath.Join(dir, "p"))
-	pngs, _ := filepath.Glob(filepath.Join(dir, "p*.png"))
-	if len(pngs) != 1 {
-		t.Fatalf("pdftoppm made %v", pngs)
-	}
-	ocr := run(t, "tesseract", pngs[0], "-", "-l", "ara", "--psm", "4")
-	seen := map[string]bool{}
-	for _, w := range strings.Fields(ocr) {
-		seen[ocrWord(w)] = true
-	}
-	total, found := 0, 0
-	var missing []string
-	for _, line := range []string{ReportTitle, "أمين المال", "الكاتب الجهوي بفاس", "تنظيم الندوة الجهوية حول الشباب",
-		"تسوية مستحقات المقر المركزي", "قيد التنفيذ", "متأخر"} {
-		for _, w := range strings.Fields(line) {
-			total++
-			if seen[ocrWord(w)] {
-				found++
-			} else {
-				missing = append(missing, w)
-			}
-		}
-	}
-	rate := float64(found) / float64(total)
-	t.Logf("OCR found %d of %d words (%.1f%%); missing %v", found, total, 100*rate, missing)
+	ocr := ocrPage(t, path, 1)
+	rate := ocrRecall(t, ocr, []string{ReportTitle, "أمين المال", "الكاتب الجهوي بفاس", "تنظيم الندوة الجهوية حول الشباب",
+		"تسوية مستحقات المقر المركزي", "قيد التنفيذ", "متأخر"})
 	if rate < 0.85 {
 		t.Errorf("OCR found %.1f%% of the words, want >= 85%%; OCR text:\n%s", 100*rate, ocr)
 	}
