@@ -49,6 +49,7 @@ debs:
 	fi
 
 vet:
+	@$(GO) mod tidy -diff >/dev/null || { $(GO) mod tidy -diff; echo "go.mod is not tidy: run go mod tidy"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
@@ -67,7 +68,7 @@ bench-search: deps
 	$(GO) run ./index/bench -n 100000
 
 bench-ocr: deps
-	$(GO) run ./archive/extract/bench
+	$(GO) run ./bench/ocr
 
 ## fuzz: each fuzzer for FUZZTIME (their seed corpora already run in make test).
 FUZZTIME ?= 30s

@@ -98,7 +98,7 @@ type Extractor struct {
 }
 
 // The resolution and page segmentation mode for OCR, measured with
-// go run ./archive/extract/bench -measure: a record print of corpus text
+// go run ./bench/ocr -measure: a record print of corpus text
 // (Amiri, 194 words), rasterised clean and spoiled like a scan (1.5 degrees
 // of skew, grey noise, 1% speckles); the share of its words Tesseract 5.3
 // (ara+eng) reads:
@@ -126,7 +126,7 @@ type Extractor struct {
 // break the layout analysis, and whole lines vanish. Sauvola's adaptive
 // threshold (thresholding_method=2) fixed that: on the same page at 300 dpi,
 // psm 3, scan 0.840 -> 0.881, clean 0.943 -> 0.938; over eight noisy seeds of
-// a short letter (extracttest.ScanPNG: 0.3% speckles, 10 words each, after
+// a short letter (scantest.ScanPNG: 0.3% speckles, 10 words each, after
 // the median filter) psm 3 found 50/80 words with Otsu and 71/80 with
 // Sauvola (psm 4: 58 -> 72, psm 6: 61 -> 77, but psm 6 loses the letterhead
 // of a full page: 0.835). Reading each page with both psm 3 and psm 6 and

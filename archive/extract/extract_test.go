@@ -16,8 +16,8 @@ import (
 
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
-	"github.com/sijill/sijill/archive/extract/extracttest"
 	"github.com/sijill/sijill/archive/folder"
+	"github.com/sijill/sijill/internal/scantest"
 )
 
 // The lines printed on the test pages, and words of them OCR must read.
@@ -97,25 +97,25 @@ const odtXML = `<?xml version="1.0" encoding="UTF-8"?>
 func TestFile(t *testing.T) {
 	needTools(t)
 	ctx := context.Background()
-	born, err := extracttest.PrintPDF(ctx, subject, body)
+	born, err := scantest.PrintPDF(ctx, subject, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := extracttest.Page(ctx, born, 300)
+	page, err := scantest.Page(ctx, born, 300)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The print's letterhead, subject and body fill the top of the page; OCR
 	// of that part is what the test waits for.
-	top := extracttest.Crop(page, 0, page.Bounds().Dy()/2)
-	scan := extracttest.Spoil(top, 1.5, 40, 0.003, 7)
-	scanPNG := extracttest.EncodePNG(scan)
-	scanPDF, err := extracttest.ImagePDF(scanPNG)
+	top := scantest.Crop(page, 0, page.Bounds().Dy()/2)
+	scan := scantest.Spoil(top, 1.5, 40, 0.003, 7)
+	scanPNG := scantest.EncodePNG(scan)
+	scanPDF, err := scantest.ImagePDF(scanPNG)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := top.Bounds().Dy()
-	tiff := extracttest.TIFF(extracttest.Crop(top, 0, h/2), extracttest.Crop(top, h/2, h))
+	tiff := scantest.TIFF(scantest.Crop(top, 0, h/2), scantest.Crop(top, h/2, h))
 
 	x := &extract.Extractor{Tools: extract.DetectTools(ctx), PageTimeout: time.Minute}
 	for _, tc := range []struct {
@@ -244,7 +244,7 @@ func TestPool(t *testing.T) {
 	dir := t.TempDir()
 	store := newStore(t, dir)
 
-	born, err := extracttest.PrintPDF(ctx, subject, body)
+	born, err := scantest.PrintPDF(ctx, subject, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestPoolWithoutTools(t *testing.T) {
 	needTools(t)
 	ctx := context.Background()
 	store := newStore(t, t.TempDir())
-	born, err := extracttest.PrintPDF(ctx, subject, body)
+	born, err := scantest.PrintPDF(ctx, subject, body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/sijill/sijill/archive"
 )
 
@@ -76,8 +74,6 @@ type Options struct {
 	Map map[string]string
 	// MaxFileSize bounds one attached file (default 1 GiB).
 	MaxFileSize int64
-	// Progress receives a progress bar (nil: none).
-	Progress io.Writer
 	// OnProgress is told, before the first row and after each, how many of
 	// the rows that parsed have been handled (imported, skipped or refused).
 	OnProgress func(done, total int)
@@ -401,12 +397,6 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 	rep := &Report{Rows: len(rows) + len(refused), Refused: refused}
 	archive.ImportOrder(rows, func(rw row) (archive.Register, int, int) { return rw.reg, rw.year, rw.number })
 
-	var bar *progressbar.ProgressBar
-	if opt.Progress != nil {
-		bar = progressbar.NewOptions(len(rows), progressbar.OptionSetWriter(opt.Progress),
-			progressbar.OptionSetDescription("import"), progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Progress) }))
-	}
 	if opt.OnProgress != nil {
 		opt.OnProgress(0, len(rows))
 	}
@@ -418,18 +408,12 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 			if err := importRow(ctx, opt, rw, rep); err != nil {
 				return err
 			}
-			if bar != nil {
-				_ = bar.Add(1) // a progress bar that cannot draw does not stop the import
-			}
 			if opt.OnProgress != nil {
 				opt.OnProgress(i+1, len(rows))
 			}
 		}
 		return nil
 	}()
-	if bar != nil && runErr == nil {
-		_ = bar.Finish()
-	}
 	detail := fmt.Sprintf("rows=%d imported=%d skipped=%d refused=%d", rep.Rows, rep.Imported, rep.Skipped, len(rep.Refused))
 	if runErr != nil {
 		detail += " interrupted: " + runErr.Error()

@@ -60,7 +60,8 @@ A header named like a field needs no mapping. Lists (tags, files, ...) are separ
 	if err != nil {
 		return err
 	}
-	opt := importer.Options{Store: store, Actor: *actor, FilesDir: *files, Map: m, Progress: stderr}
+	bar := newProgressBar(ctx, stderr, "import", "rows")
+	opt := importer.Options{Store: store, Actor: *actor, FilesDir: *files, Map: m, OnProgress: bar.set}
 	// The imported files are queued for text extraction in the bucket; the
 	// next server start reads them in the background.
 	queue := extract.New(ctx, store, extract.Options{Logger: logger})
@@ -88,6 +89,7 @@ A header named like a field needs no mapping. Lists (tags, files, ...) are separ
 		}
 	}
 	rep, runErr := importer.Run(ctx, opt, in)
+	bar.finish(runErr == nil)
 	if rep == nil {
 		return runErr
 	}

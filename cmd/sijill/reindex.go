@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/index"
@@ -44,16 +42,9 @@ func runReindex(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("open the search index (is a server running on %s?): %w", cfg.Data, err)
 	}
 	defer ix.Close()
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("indexing"),
-		progressbar.OptionShowCount(), progressbar.OptionSetItsString("records"), progressbar.OptionShowIts())
-	err = ix.Rebuild(ctx, web.Source{Store: store}, func(done, total int) {
-		if bar.GetMax() != total {
-			bar.ChangeMax(total)
-		}
-		bar.Set(done)
-	})
-	bar.Finish()
-	fmt.Fprintln(stderr)
+	bar := newProgressBar(ctx, stderr, "indexing", "records")
+	err = ix.Rebuild(ctx, web.Source{Store: store}, bar.set)
+	bar.finish(err == nil)
 	if err != nil {
 		return fmt.Errorf("reindex: %w", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/sijill/sijill/archive"
 )
 
@@ -34,21 +32,14 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	var progress archive.VerifyProgress
-	var bar *progressbar.ProgressBar
+	var bar *progressBar
 	if !*quiet {
-		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("verifying"),
-			progressbar.OptionShowCount(), progressbar.OptionSetItsString("objects"), progressbar.OptionShowIts())
-		progress = func(done, total int) {
-			if bar.GetMax() != total {
-				bar.ChangeMax(total)
-			}
-			bar.Set(done)
-		}
+		bar = newProgressBar(ctx, stderr, "verifying", "objects")
+		progress = bar.set
 	}
 	rep, err := store.Verify(ctx, "cli", progress)
 	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(stderr)
+		bar.finish(err == nil)
 	}
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)

@@ -3,8 +3,8 @@
 // idle. With -measure it compares OCR resolutions and page segmentation
 // modes on a printed page.
 //
-//	go run ./archive/extract/bench [-pages 4] [-searches 300]
-//	go run ./archive/extract/bench -measure
+//	go run ./bench/ocr [-pages 4] [-searches 300]
+//	go run ./bench/ocr -measure
 package main
 
 import (
@@ -24,9 +24,9 @@ import (
 
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
-	"github.com/sijill/sijill/archive/extract/extracttest"
 	"github.com/sijill/sijill/archive/folder"
 	"github.com/sijill/sijill/index"
+	"github.com/sijill/sijill/internal/scantest"
 	"github.com/sijill/sijill/web"
 )
 
@@ -130,15 +130,15 @@ func bench(ctx context.Context, pages, searches int) error {
 	for run := range 2 {
 		for i := range pages {
 			// A whole A4 page at 300 dpi, spoiled like a scan.
-			pdf, err := extracttest.PrintPDF(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(1400))
+			pdf, err := scantest.PrintPDF(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(1400))
 			if err != nil {
 				return err
 			}
-			page, err := extracttest.Page(ctx, pdf, 300)
+			page, err := scantest.Page(ctx, pdf, 300)
 			if err != nil {
 				return err
 			}
-			png := extracttest.EncodePNG(extracttest.Spoil(page, 1.5, 40, 0.003, uint64(run*1000+i+1)))
+			png := scantest.EncodePNG(scantest.Spoil(page, 1.5, 40, 0.003, uint64(run*1000+i+1)))
 			a, err := store.PutBlob(ctx, strings.NewReader(string(png)), "scan.png", 100<<20)
 			if err != nil {
 				return err

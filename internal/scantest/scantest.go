@@ -1,7 +1,7 @@
-// Package extracttest makes the documents text extraction is tested and
+// Package scantest makes the documents text extraction is tested and
 // measured on: Arabic pages printed by the render package, born-digital or
 // rasterised and spoiled like a scan (noise and a slight rotation).
-package extracttest
+package scantest
 
 import (
 	"bytes"
@@ -34,14 +34,14 @@ func PrintPDF(ctx context.Context, subject, body string) ([]byte, error) {
 		CreatedAt: now, CreatedBy: "admin", Version: 1}
 	var buf bytes.Buffer
 	if err := render.RecordPrint(ctx, &buf, render.PrintOptions{Organisation: "أمانة السر", Now: now}, rec); err != nil {
-		return nil, fmt.Errorf("extracttest: print: %w", err)
+		return nil, fmt.Errorf("scantest: print: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
 // Page rasterises the first page of pdf in grey at dpi with pdftoppm.
 func Page(ctx context.Context, pdf []byte, dpi int) (*image.Gray, error) {
-	dir, err := os.MkdirTemp("", "extracttest-*")
+	dir, err := os.MkdirTemp("", "scantest-*")
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func Page(ctx context.Context, pdf []byte, dpi int) (*image.Gray, error) {
 	}
 	out, err := exec.CommandContext(ctx, "pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", "-f", "1", "-l", "1", "-singlefile", in, filepath.Join(dir, "p")).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("extracttest: pdftoppm (make test installs poppler-utils): %v: %s", err, out)
+		return nil, fmt.Errorf("scantest: pdftoppm (make test installs poppler-utils): %v: %s", err, out)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "p.png"))
 	if err != nil {
@@ -150,7 +150,7 @@ func ImagePDF(pngPage []byte) ([]byte, error) {
 	pdf.ImageOptions("scan", 0, 0, wmm, hmm, false, opt, 0, "")
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
-		return nil, fmt.Errorf("extracttest: image PDF: %w", err)
+		return nil, fmt.Errorf("scantest: image PDF: %w", err)
 	}
 	return buf.Bytes(), nil
 }

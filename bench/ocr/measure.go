@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/sijill/sijill/archive/extract/extracttest"
+	"github.com/sijill/sijill/internal/scantest"
 )
 
 // corpusText returns about n characters of the real secretariat documents.
@@ -77,7 +77,7 @@ func recall(source, ocr string) float64 {
 // the clean page and on the page spoiled like a scan.
 func measure(ctx context.Context, w io.Writer, dpis []int, threshold string) error {
 	body := corpusText(1400)
-	pdf, err := extracttest.PrintPDF(ctx, "قرارات المجلس الوطني في دورته الاستثنائية", body)
+	pdf, err := scantest.PrintPDF(ctx, "قرارات المجلس الوطني في دورته الاستثنائية", body)
 	if err != nil {
 		return err
 	}
@@ -89,14 +89,14 @@ func measure(ctx context.Context, w io.Writer, dpis []int, threshold string) err
 	fmt.Fprintf(w, "OCR of a printed page (%d source words), thresholding %q: recall / seconds (one thread)\n", len(words(body)), threshold)
 	fmt.Fprintf(w, "%-14s %14s %14s %14s\n", "page", "psm 3", "psm 4", "psm 6")
 	for _, dpi := range dpis {
-		page, err := extracttest.Page(ctx, pdf, dpi)
+		page, err := scantest.Page(ctx, pdf, dpi)
 		if err != nil {
 			return err
 		}
 		for _, spoiled := range []bool{false, true} {
 			img, label := page, fmt.Sprintf("%d dpi clean", dpi)
 			if spoiled {
-				img, label = extracttest.Spoil(page, 1.5, 40, 0.01, 1), fmt.Sprintf("%d dpi scanned", dpi)
+				img, label = scantest.Spoil(page, 1.5, 40, 0.01, 1), fmt.Sprintf("%d dpi scanned", dpi)
 			}
 			path := filepath.Join(dir, "p.png")
 			var buf bytes.Buffer
