@@ -68,6 +68,11 @@ type Bucket interface {
 	// key order, stopping at the first error fn returns (which List returns).
 	List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error
 
+	// ListFrom is List restricted to the keys that sort after after (all of
+	// them when after is ""). Its cost follows what it returns, not what it
+	// skips: the change feed is read with it a few times a second.
+	ListFrom(ctx context.Context, prefix, after string, fn func(ObjectInfo) error) error
+
 	// Delete removes the object; a missing key is not an error. Sijill never
 	// deletes records or blobs; this exists for temporary objects and tests.
 	Delete(ctx context.Context, key string) error

@@ -606,6 +606,42 @@ func testList(t *testing.T, b archive.Bucket) {
 			t.Errorf("List(%q):\n got %q\nwant %q", prefix, got, w)
 		}
 	}
+	// ListFrom: the same listing, from the first key after a start that may
+	// or may not be a key, may fall inside or outside a "directory", or
+	// before or after everything.
+	for _, tc := range []struct{ prefix, after string }{
+		{"", ""},
+		{"records/", "records/incoming/2026/000001.json"},
+		{"records/", "records/incoming/2026/000003"},
+		{"records/", "records/incoming/"},
+		{"records/", "records/incoming"},
+		{"records/", "records/incoming-old/x"},
+		{"records/", "records/incoming.hint"},
+		{"records/incoming/", "records/incoming/2025/999999"},
+		{"records/", "records/z"},
+		{"records/", "a"},
+		{"", "a."},
+		{"", "a/b"},
+		{"blobs/", "blobs/sha256/ab"},
+	} {
+		var got []string
+		err := b.ListFrom(ctx, tc.prefix, tc.after, func(oi archive.ObjectInfo) error {
+			got = append(got, oi.Key)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ListFrom(%q, %q): %v", tc.prefix, tc.after, err)
+		}
+		var w []string
+		for _, k := range want(tc.prefix) {
+			if k > tc.after {
+				w = append(w, k)
+			}
+		}
+		if !slices.Equal(got, w) {
+			t.Errorf("ListFrom(%q, %q):\n got %q\nwant %q", tc.prefix, tc.after, got, w)
+		}
+	}
 }
 
 func testListStops(t *testing.T, b archive.Bucket) {

@@ -309,9 +309,15 @@ func (b *Bucket) lock(key string) (func(), error) {
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
-// List implements archive.Bucket. Keys are gathered and sorted, since the order
-// of a directory walk is not the byte order of keys ("a.b" sorts before "a/b").
+// List implements archive.Bucket.
 func (b *Bucket) List(ctx context.Context, prefix string, fn func(archive.ObjectInfo) error) error {
+	return b.ListFrom(ctx, prefix, "", fn)
+}
+
+// ListFrom implements archive.Bucket. Keys are gathered and sorted, since the
+// order of a directory walk is not the byte order of keys ("a.b" sorts before
+// "a/b"); folders whose every key sorts at or before after are not entered.
+func (b *Bucket) ListFrom(ctx context.Context, prefix, after string, fn func(archive.ObjectInfo) error) error {
 	dir := b.root
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		dir = filepath.Join(b.root, filepath.FromSlash(prefix[:i]))
@@ -337,15 +343,20 @@ func (b *Bucket) List(ctx context.Context, prefix string, fn func(archive.Object
 			}
 			return nil
 		}
-		if d.IsDir() {
-			return nil
-		}
 		rel, err := filepath.Rel(b.root, p)
 		if err != nil {
 			return err
 		}
 		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
+		if d.IsDir() {
+			// Every key under key/ sorts before after when after is past
+			// key/ without starting with it.
+			if sub := key + "/"; p != dir && after > sub && !strings.HasPrefix(after, sub) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(key, prefix) || key <= after {
 			return nil
 		}
 		fi, err := d.Info()

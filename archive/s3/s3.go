@@ -341,9 +341,14 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, size int64) (
 // List walks the keys under prefix in ascending order (S3 lists in UTF-8 byte
 // order, which for the key alphabet [a-z0-9/._-] is plain byte order).
 func (b *Bucket) List(ctx context.Context, prefix string, fn func(archive.ObjectInfo) error) error {
+	return b.ListFrom(ctx, prefix, "", fn)
+}
+
+// ListFrom is List from the first key after after (ListObjectsV2's StartAfter).
+func (b *Bucket) ListFrom(ctx context.Context, prefix, after string, fn func(archive.ObjectInfo) error) error {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := b.client.ListObjects(lctx, b.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true})
+	ch := b.client.ListObjects(lctx, b.bucket, minio.ListObjectsOptions{Prefix: prefix, StartAfter: after, Recursive: true})
 	defer func() {
 		// Let minio-go's lister goroutine finish after an early return.
 		cancel()
