@@ -95,7 +95,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize i
 		tmp.Close()
 		if _, moved, err := m.PutFile(ctx, key, tmp.Name()); moved || err != nil {
 			if err != nil {
-				return Attachment{}, storageErr("store blob", err)
+				return Attachment{}, storageErr("store blob", notWritten(err))
 			}
 			return a, nil
 		}
@@ -106,7 +106,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize i
 	}
 	defer f.Close()
 	if _, err := s.bucket.Put(ctx, key, f, n); err != nil {
-		return Attachment{}, storageErr("store blob", err)
+		return Attachment{}, storageErr("store blob", notWritten(err))
 	}
 	return a, nil
 }

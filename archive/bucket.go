@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -19,6 +20,12 @@ var (
 	// create then meets its own object, which is why clients send an
 	// Idempotency-Key.
 	ErrUnavailable = errors.New("archive: storage unavailable")
+	// ErrOutcomeUnknown wraps a write that was sent but never answered (a
+	// timeout awaiting the answer, a connection dropped after the request):
+	// the storage may have done it or not, and may still do it. It is also
+	// an ErrUnavailable. A Bucket reports it only when the request may have
+	// reached the service; a refused connection is plain ErrUnavailable.
+	ErrOutcomeUnknown = fmt.Errorf("%w: the write was sent but not answered; it may or may not have been done", ErrUnavailable)
 	// ErrNoSpace is returned when the storage has no room left. Nothing was written.
 	ErrNoSpace = errors.New("archive: no space left in storage")
 )

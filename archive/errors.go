@@ -13,18 +13,19 @@ import (
 // Error codes. Each becomes an HTTP status in one place only (web), so the domain
 // never speaks HTTP and the web layer never guesses what went wrong.
 const (
-	EINVALID      = "invalid"      // the caller's input is wrong; the message says how
-	ENOTFOUND     = "not_found"    // no such record, attachment, user or register
-	ECONFLICT     = "conflict"     // the operation clashes with the current state
-	EPRECONDITION = "precondition" // a stale ETag: someone else changed the record first
-	EUNAUTHORIZED = "unauthorized" // no valid credentials
-	EFORBIDDEN    = "forbidden"    // valid credentials, not allowed
-	ETOOLARGE     = "too_large"    // an upload above the configured limit
-	EUNSUPPORTED  = "unsupported"  // a file type Sijill does not accept
-	EUNAVAILABLE  = "unavailable"  // storage cannot be reached; retry later, nothing was written
-	ESTORAGEFULL  = "storage_full" // storage has no space left; nothing was written
-	ETOOMANY      = "too_many"     // throttled
-	EINTERNAL     = "internal"     // a bug or an unexpected state; details only in the log
+	EINVALID      = "invalid"         // the caller's input is wrong; the message says how
+	ENOTFOUND     = "not_found"       // no such record, attachment, user or register
+	ECONFLICT     = "conflict"        // the operation clashes with the current state
+	EPRECONDITION = "precondition"    // a stale ETag: someone else changed the record first
+	EUNAUTHORIZED = "unauthorized"    // no valid credentials
+	EFORBIDDEN    = "forbidden"       // valid credentials, not allowed
+	ETOOLARGE     = "too_large"       // an upload above the configured limit
+	EUNSUPPORTED  = "unsupported"     // a file type Sijill does not accept
+	EUNAVAILABLE  = "unavailable"     // storage cannot be reached; retry later, nothing was written
+	EUNKNOWN      = "outcome_unknown" // storage took the write but never answered: it may or may not be done
+	ESTORAGEFULL  = "storage_full"    // storage has no space left; nothing was written
+	ETOOMANY      = "too_many"        // throttled
+	EINTERNAL     = "internal"        // a bug or an unexpected state; details only in the log
 )
 
 // Error is a failure with a code that callers can act on and a message that is
@@ -63,6 +64,8 @@ func ErrorCode(err error) string {
 		return e.Code
 	case errors.As(err, &v):
 		return EINVALID
+	case errors.Is(err, ErrOutcomeUnknown):
+		return EUNKNOWN
 	case errors.Is(err, ErrUnavailable):
 		return EUNAVAILABLE
 	case errors.Is(err, ErrNoSpace):
@@ -87,6 +90,10 @@ func ErrorMessage(err error) string {
 	switch ErrorCode(err) {
 	case EUNAVAILABLE:
 		return "storage is unavailable; nothing was written, try again shortly"
+	case EUNKNOWN:
+		return "storage did not answer in time: the change may or may not have been saved. " +
+			"Retry with the same Idempotency-Key (a registration) or reload the record (an edit); " +
+			"a retry without a key may register the letter twice"
 	case ESTORAGEFULL:
 		return "storage is full; nothing was written"
 	}

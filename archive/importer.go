@@ -84,15 +84,26 @@ func (s *Store) CreateAt(ctx context.Context, actor string, reg Register, year, 
 			return nil, 0, err
 		}
 	}
-	r.Chain = Chain{Prev: prev}
+	r.Chain = newChain(prev)
 	r.Chain.Hash = r.Entry().Hash()
-	if _, err := s.createJSON(ctx, recordKey(reg, year, number), r); err != nil {
+	b := marshal(r)
+	intent, err := s.intend(ctx, Event{Time: now, Actor: actor, Action: ActionCreate, Target: r.ID,
+		After: sha256Hex(b), Detail: "import"})
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := s.createObject(ctx, recordKey(reg, year, number), b)
+	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
+			s.abort(ctx, intent, "the number was taken meanwhile")
 			existing, _, gerr := s.getNumber(ctx, reg, year, number)
 			if gerr != nil {
 				return nil, 0, gerr
 			}
 			return s.clash(existing, r)
+		}
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			s.abort(ctx, intent, "the storage refused the record: "+err.Error())
 		}
 		return nil, 0, storageErr("import record", err)
 	}
@@ -102,8 +113,7 @@ func (s *Store) CreateAt(ctx context.Context, actor string, reg Register, year, 
 			s.log.Warn("numbering hint not written after import", "id", r.ID, "err", err)
 		}
 	}
-	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionCreate, Target: r.ID,
-		After: sha256Hex(marshal(r)), Detail: "import"})
+	s.written(ctx, r, info.ETag)
 	return r, Imported, nil
 }
 

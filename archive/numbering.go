@@ -24,21 +24,30 @@ func hintKey(reg Register, year int) string { return fmt.Sprintf("counters/%s/%d
 type claim struct {
 	Register Register `json:"register"`
 	Year     int      `json:"year"`
-	// Owner names the Store that made the claim, so it can tell its own
-	// abandoned claim (its create failed) from one still in progress elsewhere.
+	// Owner names the Store that made the claim (its process's heartbeat,
+	// see StartInstance), so a retry can tell a claim still being worked on
+	// from one whose process died.
 	Owner     string    `json:"owner,omitempty"`
 	After     int       `json:"after"`
 	ClaimedAt time.Time `json:"claimed_at"`
 	RecordID  string    `json:"record_id,omitempty"`
+	// Abandoned is set by the owner when its create failed for certain
+	// (the storage refused it): a retry goes on at once.
+	Abandoned bool `json:"abandoned,omitempty"`
 }
 
 func claimKey(reg Register, keyHash string) string {
 	return fmt.Sprintf("idempotency/%s/%s.json", reg, keyHash)
 }
 
-// claimTimeout is how long a claim whose create did not finish is honoured
-// before a retry takes it over (the first attempt crashed).
-const claimTimeout = 30 * time.Second
+// claimWait bounds how long a retry waits for a claim whose process is alive
+// to come to an end (a record, or abandoned); creates take well under a
+// second. claimGrace is how long a claim of a process without a heartbeat
+// (an older Sijill) is honoured.
+const (
+	claimWait  = 10 * time.Second
+	claimGrace = 30 * time.Second
+)
 
 func (s *Store) registerLock(reg Register, year int) *sync.Mutex {
 	s.mu.Lock()
@@ -60,9 +69,22 @@ type Upload = Attachment
 // same request returns the record made the first time (and created=false)
 // instead of taking a second number. files are attachments already stored with
 // PutBlob; they become part of the entry's immutable, hash-chained content.
-func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields, files []Attachment, idempotencyKey string) (rec *Record, created bool, err error) {
+//
+// A storage that took the record but never answered makes Create fail with
+// EUNKNOWN after reading it back in vain for a while: a retry with the same
+// idempotencyKey then returns the record if it was made, and makes it if not.
+func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields, files []Attachment, idempotencyKey string) (*Record, bool, error) {
+	rec, etag, created, err := s.create(ctx, actor, reg, f, files, idempotencyKey)
+	if err != nil {
+		return nil, false, err
+	}
+	s.written(ctx, rec, etag)
+	return rec, created, nil
+}
+
+func (s *Store) create(ctx context.Context, actor string, reg Register, f Fields, files []Attachment, idempotencyKey string) (rec *Record, etag string, created bool, err error) {
 	if !reg.Valid() {
-		return nil, false, Errorf(ENOTFOUND, "no register %q", reg)
+		return nil, "", false, Errorf(ENOTFOUND, "no register %q", reg)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	year := now.In(s.loc).Year()
@@ -70,7 +92,7 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 		CreatedAt: now, CreatedBy: actor, Version: 1, Attachments: []Attachment{}}
 	f.apply(r)
 	if errs := r.validate(); len(errs) > 0 {
-		return nil, false, &ValidationError{Fields: errs}
+		return nil, "", false, &ValidationError{Fields: errs}
 	}
 	r.Registered = &Registered{Subject: r.Subject, From: r.From, To: r.To}
 	for _, a := range files {
@@ -85,38 +107,64 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 
 	start, err := s.lastNumber(ctx, reg, year)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	var ck string
 	if idempotencyKey != "" {
 		r.IdempotencyKey = sha256Hex([]byte(idempotencyKey))
 		ck = claimKey(reg, r.IdempotencyKey)
-		prev, err := s.claim(ctx, ck, r.IdempotencyKey, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now})
+		prev, prevTag, err := s.claim(ctx, ck, r.IdempotencyKey, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now})
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		if prev != nil {
-			return prev, false, nil
+			return prev, prevTag, false, nil
+		}
+	}
+	// abandon tells a retry of this key, at once, that this attempt made nothing.
+	abandon := func() {
+		if ck != "" {
+			c := claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now, Abandoned: true}
+			if _, err := s.putJSON(context.WithoutCancel(ctx), ck, c); err != nil {
+				s.log.Warn("idempotency claim not released; a retry waits for it", "key", ck, "err", err)
+			}
 		}
 	}
 
 	n := start + 1
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, false, err
+			abandon()
+			return nil, "", false, err
 		}
 		prevHash, err := s.hashOf(ctx, reg, year, n-1)
 		if err != nil {
-			return nil, false, err
+			abandon()
+			return nil, "", false, err
 		}
 		r.Number = n
 		r.ID = RecordID(reg, year, n)
-		r.Chain = Chain{Prev: prevHash}
+		r.Chain = newChain(prevHash)
 		r.Chain.Hash = r.Entry().Hash()
-		_, err = s.createJSON(ctx, recordKey(reg, year, n), r)
+		b := marshal(r)
+		intent, err := s.intend(ctx, Event{Time: now, Actor: actor, Action: ActionCreate, Target: r.ID, After: sha256Hex(b)})
+		if err != nil {
+			abandon()
+			return nil, "", false, err
+		}
+		info, err := s.createObject(ctx, recordKey(reg, year, n), b)
 		if errors.Is(err, fs.ErrExist) {
 			// Another process took n: it exists, so n+1 is the next candidate,
-			// unless the hint says the register has gone further still.
+			// unless the hint says the register has gone further still. Under
+			// an idempotency key, n may be this request's own record, made by
+			// an attempt whose answer was lost.
+			s.abort(ctx, intent, "the number was taken by another registration")
+			if ck != "" {
+				if mine, tag, err := s.getNumber(ctx, reg, year, n); err == nil && mine.IdempotencyKey == r.IdempotencyKey {
+					s.completeClaim(ctx, ck, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now, RecordID: mine.ID})
+					return mine, tag, false, nil
+				}
+			}
 			n++
 			if last, err := s.storedLast(ctx, reg, year); err == nil && last >= n {
 				n = last + 1
@@ -124,21 +172,30 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 			continue
 		}
 		if err != nil {
-			return nil, false, storageErr("create record", err)
+			if !errors.Is(err, ErrOutcomeUnknown) {
+				s.abort(ctx, intent, "the storage refused the record: "+err.Error())
+				abandon()
+			}
+			return nil, "", false, storageErr("create record", err)
 		}
+		etag = info.ETag
 		break
 	}
 	s.setLast(reg, year, lastEntry{r.Number, r.Chain.Hash})
 	if ck != "" {
-		if _, err := s.putJSON(ctx, ck, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now, RecordID: r.ID}); err != nil {
-			s.log.Warn("idempotency claim not completed; a retry will find the record by scanning", "id", r.ID, "err", err)
-		}
+		s.completeClaim(ctx, ck, claim{Register: reg, Year: year, Owner: s.instance, After: start, ClaimedAt: now, RecordID: r.ID})
 	}
 	if _, err := s.putJSON(ctx, hintKey(reg, year), hint{Last: r.Number}); err != nil {
 		s.log.Warn("numbering hint not written; the next create probes forward", "id", r.ID, "err", err)
 	}
-	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: ActionCreate, Target: r.ID, After: sha256Hex(marshal(r))})
-	return r, true, nil
+	return r, etag, true, nil
+}
+
+// completeClaim records the record a claim made.
+func (s *Store) completeClaim(ctx context.Context, key string, c claim) {
+	if _, err := s.putJSON(ctx, key, c); err != nil {
+		s.log.Warn("idempotency claim not completed; a retry will find the record by scanning", "id", c.RecordID, "err", err)
+	}
 }
 
 func (s *Store) setLast(reg Register, year int, e lastEntry) {
@@ -211,70 +268,86 @@ func (s *Store) hashOf(ctx context.Context, reg Register, year, n int) (string, 
 }
 
 // claim reserves an Idempotency-Key. It returns the record an earlier request
-// with the same key made, or nil when this request should go on and create.
-func (s *Store) claim(ctx context.Context, key, keyHash string, c claim) (*Record, error) {
+// with the same key made (with its ETag), or nil when this request should go
+// on and create.
+//
+// An earlier attempt that has not recorded its result is still running, or
+// failed, or died. Its record, if any, has a number above the claim's After
+// and is looked for there. If none is found: an attempt that failed for
+// certain said so (Abandoned), one of this Store has ended (creates of a
+// register run one at a time here), and one whose process is dead (its
+// heartbeat stopped) never will make it; the claim is taken over at once in
+// all three cases. An attempt of a live process is waited for, up to
+// claimWait, and only then is the retry told to come back (ECONFLICT).
+func (s *Store) claim(ctx context.Context, key, keyHash string, c claim) (*Record, string, error) {
 	_, err := s.createJSON(ctx, key, c)
 	if err == nil {
-		return nil, nil
+		return nil, "", nil
 	}
 	if !errors.Is(err, fs.ErrExist) {
-		return nil, storageErr("claim idempotency key", err)
+		return nil, "", storageErr("claim idempotency key", notWritten(err))
 	}
-	var prev claim
-	etag, err := s.readJSON(ctx, key, &prev)
-	if err != nil {
-		return nil, storageErr("read idempotency claim", err)
-	}
-	if prev.RecordID != "" {
-		rec, _, err := s.Get(ctx, prev.RecordID)
-		return rec, err
-	}
-	// The first attempt made its claim but did not record its result: it is still
-	// running, or it crashed before or after creating the record. Its record, if
-	// any, has a number above prev.After.
-	found, err := s.scanForKey(ctx, prev.Register, prev.Year, prev.After, keyHash)
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		prev.RecordID = found.ID
-		if _, err := s.putJSON(ctx, key, prev); err != nil {
-			s.log.Warn("idempotency claim not completed", "id", found.ID, "err", err)
+	deadline := time.Now().Add(claimWait)
+	for {
+		var prev claim
+		etag, err := s.readJSON(ctx, key, &prev)
+		if err != nil {
+			return nil, "", storageErr("read idempotency claim", err)
 		}
-		return found, nil
-	}
-	// A claim of this Store is abandoned: creates of a register run one at a
-	// time here (the caller holds the register's lock), so its first attempt
-	// has ended without a record, as when storage failed. Otherwise wait for
-	// the claim to time out: another process may still be creating.
-	mine := prev.Owner == s.instance
-	if !mine && c.ClaimedAt.Sub(prev.ClaimedAt) < claimTimeout {
-		return nil, Errorf(ECONFLICT, "a request with this Idempotency-Key is still in progress; retry shortly")
-	}
-	// The first attempt died before creating anything: take the claim over.
-	b := marshal(c)
-	if _, err := s.bucket.Replace(ctx, key, etag, bytes.NewReader(b), int64(len(b))); err != nil {
-		if errors.Is(err, ErrPrecondition) {
-			return nil, Errorf(ECONFLICT, "a request with this Idempotency-Key is still in progress; retry shortly")
+		if prev.RecordID != "" {
+			return s.Get(ctx, prev.RecordID)
 		}
-		return nil, storageErr("take over idempotency claim", err)
+		found, tag, err := s.scanForKey(ctx, prev.Register, prev.Year, prev.After, keyHash)
+		if err != nil {
+			return nil, "", err
+		}
+		if found != nil {
+			prev.RecordID = found.ID
+			s.completeClaim(ctx, key, prev)
+			return found, tag, nil
+		}
+		over := prev.Abandoned || prev.Owner == s.instance
+		if !over {
+			alive, err := s.alive(ctx, prev.Owner, prev.ClaimedAt, claimGrace)
+			if err != nil {
+				return nil, "", err
+			}
+			over = !alive
+		}
+		if over {
+			b := marshal(c)
+			_, err := s.bucket.Replace(ctx, key, etag, bytes.NewReader(b), int64(len(b)))
+			if err == nil {
+				return nil, "", nil
+			}
+			if !errors.Is(err, ErrPrecondition) {
+				return nil, "", storageErr("take over idempotency claim", notWritten(err))
+			}
+			// Another retry took it over first: look again.
+		} else if time.Now().After(deadline) {
+			return nil, "", Errorf(ECONFLICT, "a request with this Idempotency-Key is still in progress; retry shortly")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return nil, nil
 }
 
 // scanForKey looks for the record carrying keyHash among the numbers above after,
 // up to the first number that does not exist.
-func (s *Store) scanForKey(ctx context.Context, reg Register, year, after int, keyHash string) (*Record, error) {
+func (s *Store) scanForKey(ctx context.Context, reg Register, year, after int, keyHash string) (*Record, string, error) {
 	for n := after + 1; ; n++ {
-		rec, _, err := s.getNumber(ctx, reg, year, n)
+		rec, etag, err := s.getNumber(ctx, reg, year, n)
 		if ErrorCode(err) == ENOTFOUND {
-			return nil, nil
+			return nil, "", nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if rec.IdempotencyKey == keyHash {
-			return rec, nil
+			return rec, etag, nil
 		}
 	}
 }

@@ -137,10 +137,33 @@ type Attachment struct {
 // Chain is the fixity link of a register entry: Prev is the Hash of the previous
 // entry of the same register and year ("" for number 1), Hash the SHA-256 of this
 // entry's immutable part (which includes Prev).
+//
+// Salt is a random secret of the entry (chain format 2, V = 2), part of what
+// Hash covers. Without it, the Prev that a public entry shows would let a
+// reader confirm a guess about the confidential entry before it offline: its
+// number, registration time and a short templated subject are few enough to
+// try them all. The salt is kept in the record and never shown to those who
+// may not audit. Entries made before chain format 2 have neither Salt nor V
+// and hash exactly as they did, so existing archives verify unchanged.
 type Chain struct {
 	Prev string `json:"prev"`
 	Hash string `json:"hash"`
+	Salt string `json:"salt,omitempty"`
+	V    int    `json:"v,omitempty"`
 }
+
+// ChainFormat is the format of the chains of new entries (see Chain).
+const ChainFormat = 2
+
+// newSalt returns a chain salt: 128 random bits, hex.
+func newSalt() string {
+	b := make([]byte, 16)
+	_, _ = cryptoReader{}.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newChain starts the chain link of a new entry after prev.
+func newChain(prev string) Chain { return Chain{Prev: prev, Salt: newSalt(), V: ChainFormat} }
 
 // Entry is the immutable part of a register entry: what was registered, when and
 // by whom. Later edits never change it, so the hash chain over entries survives
@@ -155,6 +178,10 @@ type Entry struct {
 	To           string    `json:"to"`
 	Files        []string  `json:"files"`
 	Prev         string    `json:"prev"`
+	// Salt and V are the chain's (format 2); empty in older entries, which
+	// then hash as they always did.
+	Salt string `json:"salt,omitempty"`
+	V    int    `json:"v,omitempty"`
 }
 
 // Entry returns the immutable part of r as it was registered. Files are the
@@ -169,7 +196,7 @@ func (r *Record) Entry() Entry {
 	return Entry{
 		Register: r.Register, Year: r.Year, Number: r.Number,
 		RegisteredAt: r.CreatedAt.UTC(), Subject: r.entrySubject(), From: r.entryFrom(), To: r.entryTo(),
-		Files: files, Prev: r.Chain.Prev,
+		Files: files, Prev: r.Chain.Prev, Salt: r.Chain.Salt, V: r.Chain.V,
 	}
 }
 

@@ -42,6 +42,8 @@ type Store struct {
 
 	// instance identifies this Store among the processes sharing the bucket.
 	instance string
+	// hook is told of every record write (see OnRecordWritten).
+	hook RecordHook
 
 	// Objects read for lists, by key and ETag (see jsonCache).
 	records   jsonCache[Record]
@@ -155,13 +157,52 @@ func (s *Store) Records(ctx context.Context, reg Register, year int) iter.Seq2[*
 	if !reg.Valid() {
 		return func(yield func(*Record, error) bool) { yield(nil, Errorf(ENOTFOUND, "no register %q", reg)) }
 	}
-	return s.recordsUnder(ctx, fmt.Sprintf("records/%s/%d/", reg, year))
+	return records(s.recordsUnder(ctx, fmt.Sprintf("records/%s/%d/", reg, year)))
 }
 
-// AllRecords yields every record of every register and year, for rebuilding the
-// index and verifying the archive.
+// AllRecords yields every record of every register and year, for verifying
+// the archive and exporting it.
 func (s *Store) AllRecords(ctx context.Context) iter.Seq2[*Record, error] {
+	return records(s.recordsUnder(ctx, "records/"))
+}
+
+// Stored is a record as read from the bucket, with the version (ETag) it was
+// read at.
+type Stored struct {
+	*Record
+	ETag string
+}
+
+// ReadAll yields every record with its version, in key order: what the
+// search index is rebuilt from.
+func (s *Store) ReadAll(ctx context.Context) iter.Seq2[Stored, error] {
 	return s.recordsUnder(ctx, "records/")
+}
+
+// Versions calls fn with the ID and version (ETag) of every record, from one
+// listing: what the search index reconciles itself with.
+func (s *Store) Versions(ctx context.Context, fn func(id, etag string) error) error {
+	err := s.bucket.List(ctx, "records/", func(o ObjectInfo) error {
+		reg, year, n, ok := chainKey(o.Key)
+		if !ok {
+			return nil
+		}
+		return fn(RecordID(reg, year, n), o.ETag)
+	})
+	if err != nil {
+		return storageErr("list records", err)
+	}
+	return nil
+}
+
+func records(seq iter.Seq2[Stored, error]) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		for st, err := range seq {
+			if !yield(st.Record, err) {
+				return
+			}
+		}
+	}
 }
 
 // recordsUnder yields the records whose keys start with prefix, in key order.
@@ -171,17 +212,17 @@ func (s *Store) AllRecords(ctx context.Context) iter.Seq2[*Record, error] {
 // Up to readAhead records are read at once ahead of the caller: one GET at a
 // time kept a register book of 2,000 entries on MinIO waiting seconds for
 // the network, not the printer. Memory stays bounded by the window.
-func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[*Record, error] {
-	return func(yield func(*Record, error) bool) {
+func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[Stored, error] {
+	return func(yield func(Stored, error) bool) {
 		keys, err := s.recordKeys(ctx, prefix)
 		if err != nil {
-			yield(nil, err)
+			yield(Stored{}, err)
 			return
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		type result struct {
-			rec *Record
+			st  Stored
 			err error
 		}
 		window := make(chan struct{}, readAhead)
@@ -201,23 +242,24 @@ func (s *Store) recordsUnder(ctx context.Context, prefix string) iter.Seq2[*Reco
 				pending <- ch // never blocks: the window holds at most readAhead
 				go func() {
 					var rec Record
-					if _, err := s.readJSON(ctx, k, &rec); err != nil {
+					etag, err := s.readJSON(ctx, k, &rec)
+					if err != nil {
 						ch <- result{err: storageErr("read record", err)}
 						return
 					}
-					ch <- result{rec: &rec}
+					ch <- result{st: Stored{Record: &rec, ETag: etag}}
 				}()
 			}
 		}()
 		for ch := range pending {
 			r := <-ch
 			<-window
-			if !yield(r.rec, r.err) {
+			if !yield(r.st, r.err) {
 				return
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			yield(nil, err) // the caller's context ended before every key was read
+			yield(Stored{}, err) // the caller's context ended before every key was read
 		}
 	}
 }

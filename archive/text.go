@@ -46,7 +46,13 @@ func (s *Store) Text(ctx context.Context, sum string) (text string, ok bool, err
 // Texts returns the stored text of every attachment of rec that has one, in
 // attachment order, for indexing the record with its files.
 func (s *Store) Texts(ctx context.Context, rec *Record) ([]string, error) {
-	var out []string
+	texts, _, err := s.TextsOf(ctx, rec)
+	return texts, err
+}
+
+// TextsOf is Texts with the files that have no text stored yet (by SHA-256),
+// so the index knows to look again once they have.
+func (s *Store) TextsOf(ctx context.Context, rec *Record) (texts, missing []string, err error) {
 	seen := map[string]bool{}
 	for _, a := range rec.Attachments {
 		if seen[a.SHA256] {
@@ -55,13 +61,31 @@ func (s *Store) Texts(ctx context.Context, rec *Record) ([]string, error) {
 		seen[a.SHA256] = true
 		t, ok, err := s.Text(ctx, a.SHA256)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if ok && t != "" {
-			out = append(out, t)
+		switch {
+		case !ok:
+			missing = append(missing, a.SHA256)
+		case t != "":
+			texts = append(texts, t)
 		}
 	}
-	return out, nil
+	return texts, missing, nil
+}
+
+// HasText reports whether the text of file sum is stored.
+func (s *Store) HasText(ctx context.Context, sum string) (bool, error) {
+	if !ValidSHA256(sum) {
+		return false, nil
+	}
+	_, err := s.bucket.Stat(ctx, textKey(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, storageErr("look for extracted text", err)
+	}
+	return true, nil
 }
 
 // CountRecords counts the record objects of every register and year.

@@ -15,32 +15,12 @@ func historyKey(reg Register, year, number, version int) string {
 	return fmt.Sprintf("history/%s/%d/%06d/%06d.json", reg, year, number, version)
 }
 
-// replace writes the next version of rec over the one with etag: the current
-// version is first kept under history/, then the record is swapped in only if
-// nobody changed it since it was read. A stale etag is EPRECONDITION.
-func (s *Store) replace(ctx context.Context, old *Record, etag string, rec *Record) (string, error) {
-	oldBytes := marshal(old)
-	if _, err := s.bucket.Create(ctx, historyKey(old.Register, old.Year, old.Number, old.Version),
-		bytes.NewReader(oldBytes), int64(len(oldBytes))); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", storageErr("keep record version", err)
-	}
-	b := marshal(rec)
-	info, err := s.bucket.Replace(ctx, recordKey(rec.Register, rec.Year, rec.Number), etag, bytes.NewReader(b), int64(len(b)))
-	switch {
-	case errors.Is(err, ErrPrecondition):
-		return "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
-	case errors.Is(err, fs.ErrNotExist):
-		return "", Errorf(ENOTFOUND, "no record %s", rec.ID)
-	case err != nil:
-		return "", storageErr("update record", err)
-	}
-	return info.ETag, nil
-}
-
 // revise writes the next version of the record with id: it refuses a stale
 // etag ("" takes the current version) and an annulled record (with
-// annulledMsg), lets change edit a copy, keeps the old version under history/
-// and audits the change with action and detail.
+// annulledMsg), lets change edit a copy, and writes it (see write.go): the
+// audit event of action and detail first, the current version kept under
+// history/, then the record swapped in only if nobody changed it since it was
+// read. A stale etag is EPRECONDITION.
 func (s *Store) revise(ctx context.Context, actor, id, etag, action, detail, annulledMsg string,
 	change func(rec *Record, now time.Time) error) (*Record, string, error) {
 	old, cur, err := s.Get(ctx, id)
@@ -60,13 +40,33 @@ func (s *Store) revise(ctx context.Context, actor, id, etag, action, detail, ann
 	}
 	rec.Version++
 	rec.UpdatedAt, rec.UpdatedBy = &now, actor
-	newTag, err := s.replace(ctx, old, cur, rec)
+	oldBytes, b := marshal(old), marshal(rec)
+	intent, err := s.intend(ctx, Event{Time: now, Actor: actor, Action: action, Target: id, Detail: detail,
+		Before: sha256Hex(oldBytes), After: sha256Hex(b)})
 	if err != nil {
 		return nil, "", err
 	}
-	s.auditBestEffort(ctx, Event{Time: now, Actor: actor, Action: action, Target: id, Detail: detail,
-		Before: sha256Hex(marshal(old)), After: sha256Hex(marshal(rec))})
-	return rec, newTag, nil
+	if _, err := s.bucket.Create(ctx, historyKey(old.Register, old.Year, old.Number, old.Version),
+		bytes.NewReader(oldBytes), int64(len(oldBytes))); err != nil && !errors.Is(err, fs.ErrExist) {
+		s.abort(ctx, intent, "the current version could not be kept")
+		return nil, "", storageErr("keep record version", notWritten(err))
+	}
+	info, err := s.replaceObject(ctx, recordKey(rec.Register, rec.Year, rec.Number), cur, b)
+	switch {
+	case errors.Is(err, ErrPrecondition):
+		s.abort(ctx, intent, "the record was changed by someone else")
+		return nil, "", Errorf(EPRECONDITION, "the record was changed by someone else; reload it and try again")
+	case errors.Is(err, fs.ErrNotExist):
+		s.abort(ctx, intent, "the record is missing")
+		return nil, "", Errorf(ENOTFOUND, "no record %s", rec.ID)
+	case errors.Is(err, ErrOutcomeUnknown):
+		return nil, "", storageErr("update record", err)
+	case err != nil:
+		s.abort(ctx, intent, "the storage refused the new version: "+err.Error())
+		return nil, "", storageErr("update record", err)
+	}
+	s.written(ctx, rec, info.ETag)
+	return rec, info.ETag, nil
 }
 
 // Update changes the editable fields of the record with id, if its current ETag

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +86,12 @@ type VerifyReport struct {
 	Bytes    int64     `json:"bytes"` // blob bytes re-hashed
 	// Unreferenced counts stored files no record names (an upload whose
 	// record was never created): harmless, reported for the operator.
-	Unreferenced int           `json:"unreferenced"`
+	Unreferenced int `json:"unreferenced"`
+	// Incomplete counts audit events of record writes whose version was
+	// never stored and that were not marked aborted: the process died
+	// between the event, which is written first, and the write. Harmless: a
+	// change that did not happen.
+	Incomplete int           `json:"incomplete"`
 	Books        []BookSummary `json:"books"`
 	Problems     []Problem     `json:"problems"`
 }
@@ -114,6 +120,12 @@ type verifier struct {
 	// checked again against the events written since, before being reported.
 	auditKeys map[string]bool
 	unaudited []unaudited
+	// stored holds the SHA-256 of every record version read; intents are
+	// the versions the audit trail announced, and aborted those it says
+	// were refused (see Incomplete).
+	stored  map[string]bool
+	intents []string
+	aborted map[string]bool
 }
 
 type unaudited struct {
@@ -153,7 +165,8 @@ func (v *verifier) step() {
 // progress may be nil.
 func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgress) (*VerifyReport, error) {
 	v := &verifier{s: s, rep: &VerifyReport{Started: s.now().UTC(), Books: []BookSummary{}, Problems: []Problem{}},
-		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}, auditKeys: map[string]bool{}}
+		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}, auditKeys: map[string]bool{},
+		stored: map[string]bool{}, aborted: map[string]bool{}}
 	keys := map[string][]ObjectInfo{}
 	for _, prefix := range []string{"records/", "history/", "blobs/", "audit/", "counters/"} {
 		err := s.bucket.List(ctx, prefix, func(o ObjectInfo) error {
@@ -228,6 +241,13 @@ func (v *verifier) readAudit(ctx context.Context, objs []ObjectInfo) error {
 		}
 		if ev.Target == "" || !strings.HasPrefix(ev.Action, "record.") {
 			continue
+		}
+		if ev.Action == ActionAborted {
+			v.aborted[ev.Before] = true // the intent's version, never written
+			continue
+		}
+		if ev.After != "" {
+			v.intents = append(v.intents, ev.After)
 		}
 		m := v.audited[ev.Target]
 		if m == nil {
@@ -400,7 +420,9 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 
 // checkAudited notes a stored version the audit trail does not vouch for.
 func (v *verifier) checkAudited(key, id string, b []byte, version int) {
-	if sum := sha256Hex(b); !v.audited[id][sum] {
+	sum := sha256Hex(b)
+	v.stored[sum] = true
+	if !v.audited[id][sum] {
 		v.unaudited = append(v.unaudited, unaudited{key: key, id: id, sum: sum, version: version})
 	}
 }
@@ -437,7 +459,12 @@ func (v *verifier) recheckAudited(ctx context.Context) error {
 		}
 	}
 	for _, u := range v.unaudited {
-		v.add(ProblemUnaudited, u.key, u.id, fmt.Sprintf("version %d matches no audit event: it was written behind the server's back (or its audit event was lost in a crash)", u.version))
+		v.add(ProblemUnaudited, u.key, u.id, fmt.Sprintf("version %d matches no audit event: it was written behind the server's back", u.version))
+	}
+	for _, sum := range v.intents {
+		if !v.stored[sum] && !v.aborted[sum] {
+			v.rep.Incomplete++
+		}
 	}
 	return nil
 }
@@ -570,4 +597,47 @@ func short(h string) string {
 		return `""`
 	}
 	return h
+}
+
+// VerifyRun is the outcome of the last verification, kept in the bucket
+// (reports/verify/last.json) so that every process serving the archive shows
+// the same one, whichever ran it.
+type VerifyRun struct {
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor"`
+	// Error is why the run could not finish (storage unreachable); Report
+	// is then the last complete one, if any.
+	Error  string        `json:"error,omitempty"`
+	Report *VerifyReport `json:"report,omitempty"`
+}
+
+const verifyRunKey = "reports/verify/last.json"
+
+// VerifyLease is the lease a verification holds while it runs, so that the
+// processes sharing the bucket run one at a time.
+const VerifyLease = "verify"
+
+// SaveVerifyRun keeps run as the last verification.
+func (s *Store) SaveVerifyRun(ctx context.Context, run VerifyRun) error {
+	if run.Error != "" && run.Report == nil {
+		if last, err := s.LastVerifyRun(ctx); err == nil && last != nil {
+			run.Report = last.Report // keep the last complete report beside the failure
+		}
+	}
+	if _, err := s.putJSON(ctx, verifyRunKey, run); err != nil {
+		return storageErr("keep the verification report", err)
+	}
+	return nil
+}
+
+// LastVerifyRun returns the last verification kept, or nil if none ran.
+func (s *Store) LastVerifyRun(ctx context.Context) (*VerifyRun, error) {
+	var run VerifyRun
+	if _, err := s.readJSON(ctx, verifyRunKey, &run); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, storageErr("read the verification report", err)
+	}
+	return &run, nil
 }

@@ -72,7 +72,7 @@ func corpusRecords(t testing.TB) []*archive.Record {
 
 func openTestIndex(t testing.TB) *Index {
 	t.Helper()
-	ix, err := Open(filepath.Join(t.TempDir(), "index"), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ix, err := Open(filepath.Join(t.TempDir(), "index"), Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func corpusIndex(t testing.TB) (*Index, []*archive.Record) {
 	recs := corpusRecords(t)
 	ctx := context.Background()
 	for _, r := range recs {
-		if err := ix.Put(ctx, r, nil); err != nil {
+		if err := ix.Put(ctx, r, "", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-10"
+const MappingVersion = "sijill-11"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -49,10 +49,6 @@ const (
 	kwTag             = "k.tag"
 	kwStatus          = "k.status"
 	kwConfidentiality = "k.confidentiality"
-	// kwRestricted is "1" on every record that is not plainly normal, so
-	// the filter for readers is a short exclusion list rather than a
-	// conjunction with nearly every record.
-	kwRestricted = "k.restricted"
 	// kwFacets holds register, year, committee and whether the record is
 	// restricted ("1" or "0") joined by facetSep as a single term (see
 	// facetTerm), so that counting facets and leaving out restricted records
@@ -62,6 +58,8 @@ const (
 	// a record's thread is found by asking which records point at it.
 	kwLink    = "k.link"
 	numNumber = "n.number"
+	// kwVersion is what the document was built from (see versionTerm).
+	kwVersion = "k.ver"
 )
 
 // facetSep separates the parts of a kwFacets term; it cannot occur in a
@@ -105,7 +103,7 @@ func newMapping() mapping.IndexMapping {
 
 // buildDocument turns a record and the text of its attachments into one
 // Bleve document.
-func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *document.Document {
+func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string, v docVersion) *document.Document {
 	doc := document.NewDocument(rec.ID)
 	var all strings.Builder
 	text := func(name string, pos []uint64, value string) {
@@ -170,9 +168,6 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 		conf = archive.Normal
 	}
 	keyword(kwConfidentiality, nil, conf)
-	if conf != archive.Normal {
-		keyword(kwRestricted, nil, "1")
-	}
 	doc.AddField(document.NewTextFieldCustom(kwFacets, nil, []byte(facetTerm(rec, conf != archive.Normal)), optFacets, nil))
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(numNumber, nil, float64(rec.Number), optKeyword))
 	for i, id := range append([]string{rec.InReplyTo, rec.Meeting}, rec.Refs...) {
@@ -180,6 +175,7 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string) *docu
 			keyword(kwLink, []uint64{uint64(i)}, id)
 		}
 	}
+	doc.AddField(document.NewTextFieldCustom(kwVersion, nil, []byte(versionTerm(rec.ID, v)), optFacets, nil))
 
 	return doc
 }

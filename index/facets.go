@@ -105,32 +105,56 @@ func (fc *facetCache) build(seg segment.Segment) ([]uint32, error) {
 	return codes, nil
 }
 
-// facetCounts are the counts of one search, by kwFacets code, and its
-// total of matches the caller may see.
+// facetCounts are the counts of one search of one index, by kwFacets
+// code, and its total of matches the caller may see.
 type facetCounts struct {
 	counts []int
 	terms  []string // code -> term, as of the search
 	total  uint64
 }
 
-// byTerm returns the non-zero counts by kwFacets term.
-func (c *facetCounts) byTerm() map[string]int {
+// facetCollector gathers the counts of a search: one facetCounts per index
+// searched (a search through the alias of both parts runs one search per
+// part, at once).
+type facetCollector struct {
+	mu   sync.Mutex
+	runs []*facetCounts
+}
+
+func (fc *facetCollector) add() *facetCounts {
+	c := &facetCounts{}
+	fc.mu.Lock()
+	fc.runs = append(fc.runs, c)
+	fc.mu.Unlock()
+	return c
+}
+
+// sum returns the total of every run and the non-zero counts by kwFacets
+// term. Call it once the search has returned.
+func (fc *facetCollector) sum() (uint64, map[string]int) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	var total uint64
 	out := map[string]int{}
-	for code, n := range c.counts {
-		if n > 0 && code > 0 {
-			out[c.terms[code]] += n
+	for _, c := range fc.runs {
+		total += c.total
+		for code, n := range c.counts {
+			if n > 0 && code > 0 {
+				out[c.terms[code]] += n
+			}
 		}
 	}
-	return out
+	return total, out
 }
 
 // handlerMaker returns a Bleve document match handler maker that, for
 // every match, drops it if it is restricted (unless seeConfidential) or not
-// in the tables, and otherwise counts it into c and hands it to the usual
-// top-N handler. It is put in the search's context under
-// search.MakeDocumentMatchHandlerKey.
-func (fc *facetCache) handlerMaker(c *facetCounts, seeConfidential bool) search.MakeDocumentMatchHandler {
+// in the tables, and otherwise counts it into a new run of col and hands it to
+// the usual top-N handler. It is put in the search's context under
+// search.MakeDocumentMatchHandlerKey, where every index searched finds it.
+func (fc *facetCache) handlerMaker(col *facetCollector, seeConfidential bool) search.MakeDocumentMatchHandler {
 	return func(sctx *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
+		c := col.add()
 		next, loadID, err := collector.MakeTopNDocumentMatchHandler(sctx)
 		if err != nil {
 			return nil, false, err

@@ -29,7 +29,7 @@ func FuzzSearchConfidential(f *testing.F) {
 	secret.Tags = []string{"الزبرجد"}
 	open := rec(archive.Minutes, 2023, 1, "2023-05-01", "محضر اجتماع المكتب", "ناقش المكتب الخزينة")
 	for _, r := range []*archive.Record{secret, open} {
-		if err := ix.Put(context.Background(), r, []string{r.Body}); err != nil {
+		if err := ix.Put(context.Background(), r, "", []string{r.Body}, nil); err != nil {
 			f.Fatal(err)
 		}
 	}

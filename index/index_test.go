@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -21,7 +24,7 @@ func TestOpenLifecycle(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "index")
 	ctx := context.Background()
 
-	ix, err := Open(dir, quiet)
+	ix, err := Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +36,7 @@ func TestOpenLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ix, err = Open(dir, quiet)
+	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +46,21 @@ func TestOpenLifecycle(t *testing.T) {
 	if n, err := ix.Count(); err != nil || n != 1 {
 		t.Errorf("reopened index holds %d records (%v), want 1", n, err)
 	}
+	// A second process (or sijill reindex beside a server) is refused at
+	// once, with the folder named, instead of waiting for ever on the lock.
+	began := time.Now()
+	if second, err := Open(dir, Options{Logger: quiet}); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("a second Open of an open index: %v, want ErrInUse naming %s", err, dir)
+		if second != nil {
+			second.Close()
+		}
+	} else if time.Since(began) > 2*time.Second {
+		t.Errorf("the second Open took %s to be refused", time.Since(began))
+	}
 	ix.Close()
 
 	// An index built under another mapping version is recreated empty.
-	bi, err := bleve.Open(dir)
+	bi, err := bleve.Open(filepath.Join(dir, "normal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +68,7 @@ func TestOpenLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	bi.Close()
-	ix, err = Open(dir, quiet)
+	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +88,7 @@ func TestOpenLifecycle(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir+".new", "store"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ix, err = Open(dir, quiet)
+	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,13 +104,13 @@ func TestOpenLifecycle(t *testing.T) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "normal"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "normal", "index_meta.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ix, err = Open(dir, quiet)
+	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatalf("corrupt index: %v", err)
 	}
@@ -104,7 +118,7 @@ func TestOpenLifecycle(t *testing.T) {
 	if !ix.NeedsRebuild() {
 		t.Error("a corrupt index does not ask for a rebuild")
 	}
-	aside, _ := filepath.Glob(dir + ".corrupt-*")
+	aside, _ := filepath.Glob(dir + ".normal.corrupt-*")
 	if len(aside) != 1 {
 		t.Errorf("corrupt index not kept aside: %v", aside)
 	}
@@ -124,20 +138,24 @@ type sliceSource struct {
 	fail   error
 }
 
-func (s *sliceSource) Records(ctx context.Context, fn func(*archive.Record) error) error {
-	for i, r := range s.recs {
-		if err := fn(r); err != nil {
-			return err
+func (s *sliceSource) ReadAll(ctx context.Context) iter.Seq2[archive.Stored, error] {
+	return func(yield func(archive.Stored, error) bool) {
+		for i, r := range s.recs {
+			if !yield(archive.Stored{Record: r, ETag: "v1"}, nil) {
+				return
+			}
+			if i == 0 && s.during != nil {
+				s.during()
+			}
 		}
-		if i == 0 && s.during != nil {
-			s.during()
+		if s.fail != nil {
+			yield(archive.Stored{}, s.fail)
 		}
 	}
-	return s.fail
 }
 
-func (s *sliceSource) Texts(ctx context.Context, r *archive.Record) ([]string, error) {
-	return s.texts[r.ID], nil
+func (s *sliceSource) TextsOf(ctx context.Context, r *archive.Record) ([]string, []string, error) {
+	return s.texts[r.ID], nil, nil
 }
 
 func (s *sliceSource) CountRecords(context.Context) (int, error) { return len(s.recs), nil }

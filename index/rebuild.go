@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -46,22 +45,29 @@ func (prebuilt) MapDocument(doc *document.Document, data interface{}) error {
 // one, then swaps it in. Searches keep using the current index meanwhile,
 // and writes made during the rebuild (Put, Delete) are applied to both.
 // progress (may be nil) is called now and then with the records done and the
-// total (0 when src cannot count; see RecordCounter). On error the current
-// index is kept and the partial one removed.
+// total. On error the current index is kept and the partial one removed.
 //
 // The new index is made with Bleve's offline builder: records are analysed
 // in parallel, written as segments of builderBatch records and merged once
 // at the end, which is several times cheaper than live batches that the
-// index keeps merging as it grows, and leaves one compact segment.
-func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done, total int)) (err error) {
+// index keeps merging as it grows, and leaves one compact segment per part.
+//
+// A rebuild needs room for a second copy of the index beside the first;
+// without it Rebuild fails at once with ErrDiskFull and says how much room
+// it needs: the reconciler (Reconcile) then brings the current index up to
+// date in place, record by record.
+func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, total int)) (err error) {
 	ix.rebuildMu.Lock()
 	defer ix.rebuildMu.Unlock()
+	ix.rebuilding.Store(true)
+	defer ix.rebuilding.Store(false)
 
-	total := 0
-	if c, ok := src.(RecordCounter); ok {
-		if total, err = c.CountRecords(ctx); err != nil {
-			return fmt.Errorf("index: rebuild: count records: %w", err)
-		}
+	total, err := src.CountRecords(ctx)
+	if err != nil {
+		return fmt.Errorf("index: rebuild: count records: %w", err)
+	}
+	if err := ix.roomToRebuild(total); err != nil {
+		return err
 	}
 	newDir := ix.dir + ".new"
 	for _, d := range []string{newDir, newDir + ".build"} {
@@ -87,25 +93,33 @@ func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done, to
 	ix.log.Info("index: rebuilding", "dir", ix.dir, "total", total)
 	done, err := ix.build(ctx, newDir, src, total, progress)
 	if err != nil {
-		return fmt.Errorf("index: rebuild: %w", err)
+		return fmt.Errorf("index: rebuild: %w", diskErr(err))
 	}
-	nbi, err := bleve.Open(newDir)
-	if err != nil {
-		return fmt.Errorf("index: rebuild: open new index: %w", err)
-	}
+	var nparts [2]*part
 	defer func() {
 		if !swapped {
-			_ = nbi.Close()
+			for _, p := range nparts {
+				if p != nil {
+					_ = p.bi.Close()
+				}
+			}
 		}
 	}()
-	if err := nbi.SetInternal(mappingVersionKey, []byte(MappingVersion)); err != nil {
-		return fmt.Errorf("index: rebuild: stamp mapping version: %w", err)
+	for i, name := range partNames {
+		bi, err := bleve.OpenUsing(filepath.Join(newDir, name), boltConfig())
+		if err != nil {
+			return fmt.Errorf("index: rebuild: open new index: %w", err)
+		}
+		nparts[i] = &part{bi: bi}
+		if err := bi.SetInternal(mappingVersionKey, []byte(MappingVersion)); err != nil {
+			return fmt.Errorf("index: rebuild: stamp mapping version: %w", diskErr(err))
+		}
 	}
 
 	// Swap: replay the writes made meanwhile, then replace the directory.
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.bi == nil {
+	if ix.parts[0] == nil {
 		return errClosed
 	}
 	// No Put or Delete runs now (they hold mu shared), so pending is complete.
@@ -113,24 +127,21 @@ func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done, to
 	pending := ix.pending
 	ix.pending = nil
 	ix.pendingMu.Unlock()
-	b := nbi.NewBatch()
-	for _, w := range pending {
-		if w.rec == nil {
-			b.Delete(w.id)
-		} else if err := b.IndexAdvanced(ix.an.buildDocument(w.rec, w.texts)); err != nil {
-			return fmt.Errorf("index: rebuild: replay %s: %w", w.id, err)
+	if err := replay(ix.an, nparts, pending); err != nil {
+		return fmt.Errorf("index: rebuild: replay: %w", diskErr(err))
+	}
+	for _, p := range nparts {
+		if err := p.bi.Close(); err != nil {
+			return fmt.Errorf("index: rebuild: close new index: %w", err)
 		}
 	}
-	if err := nbi.Batch(b); err != nil {
-		return fmt.Errorf("index: rebuild: replay: %w", err)
+	nparts = [2]*part{}
+	for _, p := range ix.parts {
+		if err := p.bi.Close(); err != nil {
+			ix.log.Error("index: rebuild: close old index", "err", err)
+		}
 	}
-	if err := nbi.Close(); err != nil {
-		return fmt.Errorf("index: rebuild: close new index: %w", err)
-	}
-	if err := ix.bi.Close(); err != nil {
-		ix.log.Error("index: rebuild: close old index", "err", err)
-	}
-	ix.bi = nil
+	ix.parts, ix.all = [2]*part{}, nil
 	oldDir := ix.dir + ".old"
 	_ = os.RemoveAll(oldDir)
 	if err := os.Rename(ix.dir, oldDir); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -141,88 +152,166 @@ func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done, to
 		return ix.reopenAfterFailedSwap(fmt.Errorf("index: rebuild: move new index in: %w", err))
 	}
 	swapped = true
-	bi, err := bleve.Open(ix.dir)
+	parts, _, err := openParts(ix.dir, ix.log)
 	if err != nil {
 		return fmt.Errorf("index: rebuild: open new index: %w", err)
 	}
-	ix.bi = bi
+	ix.setParts(parts)
 	ix.needsRebuild = false
 	if err := os.RemoveAll(oldDir); err != nil {
 		ix.log.Warn("index: rebuild: remove old index", "dir", oldDir, "err", err)
+	}
+	if err := ix.loadVersionsLocked(); err != nil {
+		return err
 	}
 	ix.log.Info("index: rebuilt", "dir", ix.dir, "records", done, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// build writes every record of src into a new index at dir with Bleve's
-// offline builder: the source is read in order, documents are built and
-// analysed by one worker per CPU, and the builder writes them.
-func (ix *Index) build(ctx context.Context, dir string, src Source, total int, progress func(done, total int)) (int, error) {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return 0, fmt.Errorf("create parent of %s: %w", dir, err)
+// replay applies the writes made during a rebuild to the new parts.
+func replay(an *textAnalyzers, parts [2]*part, pending []pendingWrite) error {
+	var batches [2]*bleve.Batch
+	for i, p := range parts {
+		batches[i] = p.bi.NewBatch()
+	}
+	for _, w := range pending {
+		for _, b := range batches {
+			b.Delete(w.id)
+		}
+		if w.rec == nil {
+			continue
+		}
+		i := partNormal
+		if isRestricted(w.rec) {
+			i = partRestricted
+		}
+		v := docVersion{etag: w.etag, version: w.rec.Version, restricted: i == partRestricted, missing: w.missing}
+		if err := batches[i].IndexAdvanced(an.buildDocument(w.rec, w.texts, v)); err != nil {
+			return fmt.Errorf("%s: %w", w.id, err)
+		}
+	}
+	for i, p := range parts {
+		if err := p.bi.Batch(batches[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roomToRebuild refuses a rebuild that would fill the disk: it needs about
+// as much room as the index it replaces (or, for a first build, a few KB a
+// record), on top of the minimum kept free.
+func (ix *Index) roomToRebuild(records int) error {
+	if ix.minFree < 0 {
+		return nil
+	}
+	free, err := freeSpace(filepath.Dir(ix.dir))
+	if err != nil {
+		return nil
+	}
+	need := max(dirSize(ix.dir), int64(records)*8<<10) + ix.minFree
+	if int64(free) < need {
+		return fmt.Errorf("%w: rebuilding the index beside the current one needs about %d MB free under %s, and %d MB are",
+			ErrDiskFull, need>>20, filepath.Dir(ix.dir), free>>20)
+	}
+	return nil
+}
+
+// dirSize is the total size of the files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// rebuildWorkers read texts and analyse records at once: reading is mostly
+// waiting for the bucket, analysing is CPU.
+const rebuildWorkers = 16
+
+// build writes every record of src into a new index at dir (its two parts)
+// with Bleve's offline builder: the source is read in order, texts are read
+// and documents built and analysed by rebuildWorkers goroutines, and one
+// writer feeds the builders.
+func (ix *Index) build(ctx context.Context, dir string, src Archive, total int, progress func(done, total int)) (int, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("create %s: %w", dir, err)
 	}
 	im, ok := newMapping().(*mapping.IndexMappingImpl)
 	if !ok {
 		return 0, fmt.Errorf("unexpected mapping type %T", newMapping())
 	}
-	// The builder keeps its segments in a temporary directory until Close
-	// merges them into dir; keep it beside dir, on the same file system.
+	// The builders keep their segments in a temporary directory until Close
+	// merges them; keep it beside dir, on the same file system.
 	tmp := dir + ".build"
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return 0, fmt.Errorf("create %s: %w", tmp, err)
-	}
 	defer os.RemoveAll(tmp)
-	bld, err := bleve.NewBuilder(dir, prebuilt{im}, map[string]interface{}{
-		"batchSize":       builderBatch,
-		"buildPathPrefix": tmp,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("builder at %s: %w", dir, err)
+	var blds [2]bleve.Builder
+	var counts [2]int
+	for i, name := range partNames {
+		t := filepath.Join(tmp, name)
+		if err := os.MkdirAll(t, 0o755); err != nil {
+			return 0, fmt.Errorf("create %s: %w", t, err)
+		}
+		b, err := bleve.NewBuilder(filepath.Join(dir, name), prebuilt{im}, map[string]interface{}{
+			"batchSize":       builderBatch,
+			"buildPathPrefix": t,
+		})
+		if err != nil {
+			return 0, fmt.Errorf("builder at %s: %w", dir, err)
+		}
+		blds[i] = b
 	}
-	// A builder given no record cannot close (Bleve v2.6.1 indexes an
-	// empty segment list), and one that failed has nothing worth closing:
-	// neither is closed, and the temporary directory goes.
+	// A builder given no record cannot close (Bleve indexes an empty
+	// segment list), and one that failed has nothing worth closing: neither
+	// is closed, and the temporary directory goes.
 
-	type item struct {
-		rec   *archive.Record
-		texts []string
+	type built struct {
+		doc        *document.Document
+		restricted bool
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	recs := make(chan item, 256)
-	docs := make(chan *document.Document, 256)
+	recs := make(chan archive.Stored, 256)
+	docs := make(chan built, 256)
 
 	// Reader: the source, in its order.
-	var readErr error
 	go func() {
 		defer close(recs)
-		readErr = src.Records(ctx, func(rec *archive.Record) error {
-			texts, err := src.Texts(ctx, rec)
+		for st, err := range src.ReadAll(ctx) {
 			if err != nil {
-				return fmt.Errorf("texts of %s: %w", rec.ID, err)
+				cancel(err)
+				return
 			}
 			select {
-			case recs <- item{rec, texts}:
-				return nil
+			case recs <- st:
 			case <-ctx.Done():
-				return context.Cause(ctx)
+				return
 			}
-		})
-		if readErr != nil {
-			cancel(readErr)
 		}
 	}()
-	// Workers: documents built and analysed in parallel.
+	// Workers: texts read, documents built and analysed, in parallel.
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range rebuildWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range recs {
-				doc := ix.an.buildDocument(it.rec, it.texts)
+			for st := range recs {
+				texts, missing, err := src.TextsOf(ctx, st.Record)
+				if err != nil {
+					cancel(fmt.Errorf("texts of %s: %w", st.ID, err))
+					continue
+				}
+				r := isRestricted(st.Record)
+				doc := ix.an.buildDocument(st.Record, texts, docVersion{etag: st.ETag, version: st.Version, restricted: r, missing: missing})
 				analyseNow(doc)
 				select {
-				case docs <- doc:
+				case docs <- built{doc, r}:
 				case <-ctx.Done():
 				}
 			}
@@ -232,16 +321,21 @@ func (ix *Index) build(ctx context.Context, dir string, src Source, total int, p
 		wg.Wait()
 		close(docs)
 	}()
-	// Writer: the builder, which is not safe for concurrent use.
+	// Writer: the builders, which are not safe for concurrent use.
 	done := 0
-	for doc := range docs {
+	for d := range docs {
 		if ctx.Err() != nil {
 			continue // drain, so the workers end
 		}
-		if err := bld.Index(doc.ID(), doc); err != nil {
-			cancel(fmt.Errorf("%s: %w", doc.ID(), err))
+		i := partNormal
+		if d.restricted {
+			i = partRestricted
+		}
+		if err := blds[i].Index(d.doc.ID(), d.doc); err != nil {
+			cancel(fmt.Errorf("%s: %w", d.doc.ID(), err))
 			continue
 		}
+		counts[i]++
 		done++
 		if progress != nil && done%progressEvery == 0 {
 			progress(done, total)
@@ -250,22 +344,24 @@ func (ix *Index) build(ctx context.Context, dir string, src Source, total int, p
 	if err := context.Cause(ctx); err != nil {
 		return 0, err
 	}
-	if readErr != nil {
-		return 0, readErr
-	}
-	if done == 0 {
-		if err := os.RemoveAll(dir); err != nil {
-			return 0, fmt.Errorf("remove %s: %w", dir, err)
+	for i, name := range partNames {
+		if counts[i] > 0 {
+			if err := blds[i].Close(); err != nil {
+				return 0, fmt.Errorf("builder: %w", err)
+			}
+			continue
 		}
-		bi, err := create(dir)
+		p := filepath.Join(dir, name)
+		if err := os.RemoveAll(p); err != nil {
+			return 0, fmt.Errorf("remove %s: %w", p, err)
+		}
+		bi, err := create(p)
 		if err != nil {
 			return 0, err
 		}
 		if err := bi.Close(); err != nil {
-			return 0, fmt.Errorf("close %s: %w", dir, err)
+			return 0, fmt.Errorf("close %s: %w", p, err)
 		}
-	} else if err := bld.Close(); err != nil {
-		return 0, fmt.Errorf("builder: %w", err)
 	}
 	if progress != nil {
 		progress(done, total)

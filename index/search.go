@@ -121,8 +121,9 @@ var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // Search runs q. A malformed query or filter is an *archive.Error with code
 // EINVALID and a message for the person who typed it. Unless
-// q.SeeConfidential, confidential records are excluded inside the query, so
-// they are absent from hits, total and facets alike.
+// q.SeeConfidential, only the part of the index holding normal records is
+// searched: confidential records are absent from hits, total, facets,
+// highlights, prefix expansion and scores alike.
 func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -137,15 +138,16 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if req == nil {
 		return res, nil
 	}
-	counts := &facetCounts{}
+	counts := &facetCollector{}
 	sctx := context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, ix.facets.handlerMaker(counts, q.SeeConfidential))
-	sr, err := ix.search(sctx, req)
+	sr, err := ix.search(sctx, req, q.SeeConfidential)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
 	// Bleve's total counts the matches the handler left out too.
-	res.Total = counts.total
-	addFacets(res.Facets, counts.byTerm())
+	total, byTerm := counts.sum()
+	res.Total = total
+	addFacets(res.Facets, byTerm)
 	res.Hits = ix.makeHits(sr.Hits, m)
 	return res, nil
 }
@@ -176,15 +178,18 @@ func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
 	return hits
 }
 
-// search runs req on the current index; highlights are made after, without
-// holding up a Rebuild's swap.
-func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+// search runs req on the normal part, or on both parts through their alias
+// when all; highlights are made after, without holding up a Rebuild's swap.
+func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest, all bool) (*bleve.SearchResult, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	if ix.bi == nil {
+	if ix.parts[0] == nil {
 		return nil, errClosed
 	}
-	return ix.bi.SearchInContext(ctx, req)
+	if all {
+		return ix.all.SearchInContext(ctx, req)
+	}
+	return ix.parts[partNormal].bi.SearchInContext(ctx, req)
 }
 
 // buildRequest turns q into a Bleve request and the terms to highlight. A nil
@@ -230,9 +235,9 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	default:
 		top = query.NewConjunctionQuery(must)
 	}
-	// Unless q.SeeConfidential, every record not known to be normal
-	// (buildDocument marks them) is left out by the match handler of
-	// ix.facets, before it is collected, counted or faceted (see Search).
+	// Unless q.SeeConfidential, only the normal part is searched (see
+	// Search); its match handler leaves out any record not known to be
+	// normal all the same.
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
 	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, fieldSubject}

@@ -20,7 +20,7 @@ func rec(reg archive.Register, year, num int, date, subject, body string) *archi
 func put(t *testing.T, ix *Index, recs ...*archive.Record) {
 	t.Helper()
 	for _, r := range recs {
-		if err := ix.Put(context.Background(), r, nil); err != nil {
+		if err := ix.Put(context.Background(), r, "", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -185,7 +185,7 @@ func TestHighlights(t *testing.T) {
 	r.Attendees = []string{"سعاد العلمي", "رئيس اللجنة"}
 	r.Reference = "م/12/2024"
 	put(t, ix, r)
-	if err := ix.Put(context.Background(), r, []string{"نص المرفق عن اﻟﻠﺠﻨﺔ والميزانية"}); err != nil {
+	if err := ix.Put(context.Background(), r, "", []string{"نص المرفق عن اﻟﻠﺠﻨﺔ والميزانية"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	res, err := ix.Search(context.Background(), Query{Text: "لجنة"})
@@ -242,7 +242,7 @@ func TestHighlightLongText(t *testing.T) {
 	ix := openTestIndex(t)
 	filler := strings.Repeat("نص طويل من صفحات المرفق الممسوحة ضوئيا. ", 5000) // ~200 KB
 	r := rec(archive.Incoming, 2024, 9, "2024-02-02", "رسالة مع مرفق طويل", "")
-	if err := ix.Put(context.Background(), r, []string{filler + "وفي الصفحة الأخيرة ذكر الأرخبيل."}); err != nil {
+	if err := ix.Put(context.Background(), r, "", []string{filler + "وفي الصفحة الأخيرة ذكر الأرخبيل."}, nil); err != nil {
 		t.Fatal(err)
 	}
 	res, err := ix.Search(context.Background(), Query{Text: "الأرخبيل"})

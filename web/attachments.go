@@ -154,7 +154,6 @@ func (s *Server) uploadAttachments(c *fiber.Ctx) error {
 		return err
 	}
 	s.enqueueText(c.UserContext(), rec.ID, files)
-	s.indexRecord(c.UserContext(), upd)
 	added := map[string]bool{}
 	for _, a := range files {
 		added[a.SHA256+"\x00"+a.Name] = true

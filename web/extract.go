@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,24 +30,6 @@ func (s *Server) enqueueText(ctx context.Context, recordID string, files []archi
 	if err := s.extractor.Enqueue(ctx, recordID, files); err != nil {
 		s.log.Error("files stored but their text extraction not queued; run sijill reindex --ocr", "id", recordID, "err", err)
 	}
-}
-
-// ReindexRecords re-indexes the records with ids, loading each afresh: the
-// extraction pool calls it once a file's text is stored.
-func (s *Server) ReindexRecords(ctx context.Context, ids []string) error {
-	var errs []error
-	for _, id := range ids {
-		rec, _, err := s.store.Get(ctx, id)
-		if archive.ErrorCode(err) == archive.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s.indexRecord(ctx, rec)
-	}
-	return errors.Join(errs...)
 }
 
 // attachmentView is an attachment as the API shows it: with the state of its

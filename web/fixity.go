@@ -2,23 +2,13 @@ package web
 
 import (
 	"context"
-	"sync"
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sijill/sijill/archive"
 )
-
-// fixityState is the last verification of the archive, shown by /healthz so a
-// monitoring system notices an altered or missing file.
-type fixityState struct {
-	mu      sync.Mutex
-	running bool
-	last    *archive.VerifyReport
-	err     string
-	at      time.Time
-}
 
 // fixityView is the part of the last verification /healthz shows.
 type fixityView struct {
@@ -29,53 +19,81 @@ type fixityView struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-func (f *fixityState) view() fixityView {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func viewOf(run *archive.VerifyRun) fixityView {
 	switch {
-	case f.err != "":
-		return fixityView{State: "failed", Time: f.at, Error: f.err}
-	case f.last == nil:
+	case run == nil:
 		return fixityView{State: "not run yet"}
-	case f.last.OK():
-		return fixityView{State: "ok", Time: f.last.Finished, OK: true}
+	case run.Error != "":
+		return fixityView{State: "failed", Time: run.Time, Error: run.Error}
+	case run.Report.OK():
+		return fixityView{State: "ok", Time: run.Time, OK: true}
 	}
-	return fixityView{State: "problems", Time: f.last.Finished, Problems: len(f.last.Problems)}
+	return fixityView{State: "problems", Time: run.Time, Problems: len(run.Report.Problems)}
 }
 
-// Verify checks the fixity of the whole archive now (archive.Store.Verify),
-// keeps the result for /healthz and GET /api/v1/verify, and logs every
-// problem. Only one verification runs at a time: a second caller gets
-// ECONFLICT. actor is recorded in the audit trail.
+// fixityView reads the last verification from the bucket, where every
+// process serving it keeps it.
+func (s *Server) fixityView(ctx context.Context) fixityView {
+	run, err := s.store.LastVerifyRun(ctx)
+	if err != nil {
+		return fixityView{State: "unknown", Error: archive.ErrorMessage(err)}
+	}
+	return viewOf(run)
+}
+
+// verifyLeaseTTL is how long a verification's lease lasts unless renewed;
+// it is renewed every third of it while the run goes on.
+const verifyLeaseTTL = 2 * time.Minute
+
+// Verify checks the fixity of the whole archive now (archive.Store.Verify)
+// and keeps the outcome in the bucket for /healthz, GET /api/v1/verify and
+// the verification page of every process; every problem is logged. The
+// processes sharing the bucket verify one at a time (a lease): a second
+// caller anywhere gets ECONFLICT. actor is recorded in the audit trail.
 func (s *Server) Verify(ctx context.Context, actor string) (*archive.VerifyReport, error) {
-	f := &s.fixity
-	f.mu.Lock()
-	if f.running {
-		f.mu.Unlock()
+	lease, err := s.store.AcquireLease(ctx, archive.VerifyLease, verifyLeaseTTL)
+	if errors.Is(err, archive.ErrLeaseHeld) {
 		return nil, archive.Errorf(archive.ECONFLICT, "a verification is already running")
 	}
-	f.running = true
-	f.mu.Unlock()
-
-	rep, err := s.store.Verify(ctx, actor, nil)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(verifyLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				if err := lease.Renew(runCtx); err != nil && runCtx.Err() == nil {
+					cancel(err) // another process took over: stop
+					return
+				}
+			}
+		}
+	}()
+	rep, err := s.store.Verify(runCtx, actor, nil)
+	cancel(nil)
+	<-renewed
+	defer lease.Release(context.WithoutCancel(ctx))
 	if err != nil && ctx.Err() != nil {
 		// Stopped by a shutdown: not a result, and not worth an error.
-		f.mu.Lock()
-		f.running = false
-		f.mu.Unlock()
 		s.log.Info("verification stopped before it finished", "err", err)
 		return nil, err
 	}
-
-	f.mu.Lock()
-	f.running = false
-	f.at = time.Now().UTC()
+	run := archive.VerifyRun{Time: time.Now().UTC(), Actor: actor, Report: rep}
 	if err != nil {
-		f.err = err.Error()
-	} else {
-		f.err, f.last = "", rep
+		run.Error = archive.ErrorMessage(err)
+		run.Report = nil
 	}
-	f.mu.Unlock()
+	if serr := s.store.SaveVerifyRun(ctx, run); serr != nil {
+		s.log.Error("the verification report could not be kept", "err", serr)
+	}
 	switch {
 	case err != nil:
 		s.log.Error("verification could not run", "err", err)
@@ -90,18 +108,38 @@ func (s *Server) Verify(ctx context.Context, actor string) (*archive.VerifyRepor
 	return rep, err
 }
 
+// VerifyIfDue runs the scheduled verification if the last one, by any
+// process, is older than every, and returns when the next one is due. A
+// verification running elsewhere is not waited for.
+func (s *Server) VerifyIfDue(ctx context.Context, every time.Duration) time.Time {
+	last, err := s.store.LastVerifyRun(ctx)
+	if err != nil {
+		s.log.Warn("cannot read the last verification; trying again in a minute", "err", err)
+		return time.Now().Add(time.Minute)
+	}
+	if last != nil && time.Since(last.Time) < every {
+		return last.Time.Add(every)
+	}
+	if _, err := s.Verify(ctx, "scheduler"); archive.ErrorCode(err) == archive.ECONFLICT {
+		return time.Now().Add(time.Minute) // another process is verifying: look again then
+	}
+	return time.Now().Add(every)
+}
+
 // lastVerify answers the last report in full (auditors and admins).
 func (s *Server) lastVerify(c *fiber.Ctx) error {
-	s.fixity.mu.Lock()
-	rep, at, msg := s.fixity.last, s.fixity.at, s.fixity.err
-	s.fixity.mu.Unlock()
-	if msg != "" {
-		return c.JSON(fiber.Map{"state": "failed", "time": at, "error": msg, "report": rep})
+	run, err := s.store.LastVerifyRun(c.UserContext())
+	if err != nil {
+		return err
 	}
-	if rep == nil {
-		return archive.Errorf(archive.ENOTFOUND, "no verification has run since the server started: POST /api/v1/verify runs one")
+	if run == nil {
+		return archive.Errorf(archive.ENOTFOUND, "no verification has run yet: POST /api/v1/verify runs one")
 	}
-	return c.JSON(fiber.Map{"state": s.fixity.view().State, "report": rep})
+	v := viewOf(run)
+	if run.Error != "" {
+		return c.JSON(fiber.Map{"state": v.State, "time": run.Time, "error": run.Error, "report": run.Report})
+	}
+	return c.JSON(fiber.Map{"state": v.State, "time": run.Time, "report": run.Report})
 }
 
 // runVerify runs a verification now and answers its report.
@@ -110,5 +148,5 @@ func (s *Server) runVerify(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"state": s.fixity.view().State, "report": rep})
+	return c.JSON(fiber.Map{"state": viewOf(&archive.VerifyRun{Report: rep}).State, "report": rep})
 }

@@ -220,7 +220,7 @@ func linksOf(rec *archive.Record) []threadLink {
 // found otherwise (pages do not wait for a scan while the index is rebuilt;
 // without any index they do scan).
 func (s *Server) pointingAt(ctx context.Context, id string, scan bool) ([]string, error) {
-	if s.index != nil && s.indexStatus.get() == "ready" {
+	if s.indexReady() {
 		var ids []string
 		for page := 1; ; page++ {
 			res, err := s.index.Search(ctx, index.Query{LinksTo: id, SeeConfidential: true, Sort: "number", Page: page, Size: 100})

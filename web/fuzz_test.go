@@ -50,13 +50,14 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ix, err := index.Open(filepath.Join(dir, "index"), slog.New(slog.DiscardHandler))
+	ix, err := index.Open(filepath.Join(dir, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { ix.Close() })
 	srv := web.NewServer(web.Config{MaxUploadBytes: 64 << 10}, store, slog.New(slog.DiscardHandler))
 	srv.SetIndex(ix)
+	store.OnRecordWritten(ix.Hook(store))
 	rec, _, err := store.Create(ctx, "sec", archive.Incoming, archive.Fields{Subject: strPtr("ملف الاختبار")}, nil, "")
 	if err != nil {
 		f.Fatal(err)

@@ -29,7 +29,7 @@ type dashboardRegister struct {
 func (u *ui) dashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	see := archive.Can(user(c).Role, archive.PermConfidential)
-	d := dashboardData{Year: u.s.store.Now().Year(), Indexing: u.s.indexStatus.get() == "indexing"}
+	d := dashboardData{Year: u.s.store.Now().Year(), Indexing: u.s.indexState() == "rebuilding"}
 	for _, reg := range archive.Registers() {
 		r := dashboardRegister{Name: reg}
 		if u.s.index != nil {

@@ -55,7 +55,7 @@ func (u *ui) recordUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	upd, _, err := u.s.store.Update(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), fieldsFrom(rec.Register, vals))
+	_, _, err = u.s.store.Update(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), fieldsFrom(rec.Register, vals))
 	var ve *archive.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -67,6 +67,5 @@ func (u *ui) recordUpdate(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	u.s.indexRecord(c.UserContext(), upd)
 	return c.Redirect("/records/"+rec.ID+"?updated=1", http.StatusSeeOther)
 }

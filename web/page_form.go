@@ -203,6 +203,5 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 		return err
 	}
 	u.s.enqueueText(c.UserContext(), rec.ID, files)
-	u.s.indexRecord(c.UserContext(), rec)
 	return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
 }

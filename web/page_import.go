@@ -77,10 +77,9 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 	job := u.s.imports.start(func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
 		opt := importer.Options{Store: u.s.store, Actor: actor, Map: m, Stored: stored, OnProgress: progress,
 			OnRecord: func(ctx context.Context, rec *archive.Record) error {
-				// A record stored is indexed even if shutdown interrupts the run now.
-				ctx = context.WithoutCancel(ctx)
-				u.s.enqueueText(ctx, rec.ID, rec.Attachments)
-				u.s.indexRecord(ctx, rec)
+				// A record stored has its files queued even if shutdown
+				// interrupts the run now. (It was indexed as it was stored.)
+				u.s.enqueueText(context.WithoutCancel(ctx), rec.ID, rec.Attachments)
 				return nil
 			}}
 		rep, err := importer.Run(ctx, opt, strings.NewReader(csv))

@@ -106,7 +106,7 @@ func TestRealMessagesTranslate(t *testing.T) {
 	collect(err)
 	_, err = store.CreateUser(ctx, "t", "ab", "short", "reader")
 	collect(err)
-	ix, err := index.Open(filepath.Join(dir, "index"), slog.New(slog.DiscardHandler))
+	ix, err := index.Open(filepath.Join(dir, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,18 +168,24 @@ func TestVerifyPageConflict(t *testing.T) {
 		out, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(out)
 	}
-	srv.fixity.mu.Lock()
-	srv.fixity.running = true
-	srv.fixity.mu.Unlock()
+	// Another process sharing the bucket is verifying: it holds the lease.
+	other := archive.NewStore(srv.store.Bucket(), archive.Options{})
+	stopOther, err := other.StartInstance(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopOther()
+	lease, err := other.AcquireLease(context.Background(), archive.VerifyLease, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st, body := do("POST", "/verify"); st != 409 || !strings.Contains(body, "error-page") {
 		t.Errorf("a run while one is going: %d, want the 409 page", st)
 	}
 	if st, body := do("GET", "/verify"); st != 200 || !strings.Contains(body, "يجري تحقق الآن") || !strings.Contains(body, "disabled") {
 		t.Errorf("the page during a run: %d, does not say so or offers the button", st)
 	}
-	srv.fixity.mu.Lock()
-	srv.fixity.running = false
-	srv.fixity.mu.Unlock()
+	lease.Release(context.Background())
 	if st, _ := do("POST", "/verify"); st != 303 {
 		t.Fatalf("run: %d", st)
 	}

@@ -97,7 +97,7 @@ func (u *ui) recordAnnul(c *fiber.Ctx) error {
 		return err
 	}
 	reason := vals.Get("reason")
-	upd, _, err := u.s.store.Annul(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), reason)
+	_, _, err = u.s.store.Annul(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), reason)
 	var ve *archive.ValidationError
 	if errors.As(err, &ve) || archive.ErrorCode(err) == archive.EPRECONDITION {
 		d, derr := u.recordData(c, rec, etag)
@@ -115,6 +115,5 @@ func (u *ui) recordAnnul(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u.s.indexRecord(c.UserContext(), upd)
 	return c.Redirect("/records/"+rec.ID+"?annulled=1", http.StatusSeeOther)
 }

@@ -58,7 +58,7 @@ func (u *ui) registerList(c *fiber.Ctx) error {
 	if d.Status != archive.StatusActive && d.Status != archive.StatusAnnulled {
 		d.Status = ""
 	}
-	if d.Filter == "" && u.s.index != nil && u.s.indexStatus.get() == "ready" && page*registerPageSize <= 10000 {
+	if d.Filter == "" && u.s.indexReady() && page*registerPageSize <= 10000 {
 		// The index counts and pages without reading the whole year; only
 		// the page's records are read from storage.
 		if err := u.registerPageFromIndex(c, &d); err != nil {

@@ -98,7 +98,7 @@ func (u *ui) searchPage(c *fiber.Ctx) error {
 		return archive.Errorf(archive.EUNAVAILABLE, "search is not available on this server")
 	}
 	d.Ran = true
-	d.Indexing = u.s.indexStatus.get() == "indexing"
+	d.Indexing = u.s.indexState() == "rebuilding"
 	res, err := u.s.index.Search(c.UserContext(), index.Query{Text: d.Text, Register: d.Register, Year: d.Year,
 		Status: d.Status, From: d.From, To: d.To, Sort: d.Sort, Page: d.Page, Size: searchPageSize,
 		SeeConfidential: archive.Can(user(c).Role, archive.PermConfidential)})

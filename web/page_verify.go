@@ -30,13 +30,21 @@ func (d verifyData) StateKey() string {
 	return "verify.state.none"
 }
 
-// verifyPage shows the last verification.
+// verifyPage shows the last verification, whichever process ran it.
 func (u *ui) verifyPage(c *fiber.Ctx) error {
-	f := &u.s.fixity
-	v := f.view()
-	f.mu.Lock()
-	d := verifyData{State: v.State, At: v.Time, Error: f.err, Report: f.last, Running: f.running, Ran: c.Query("ran") != ""}
-	f.mu.Unlock()
+	run, err := u.s.store.LastVerifyRun(c.UserContext())
+	if err != nil {
+		return err
+	}
+	running, err := u.s.store.LeaseHeld(c.UserContext(), archive.VerifyLease)
+	if err != nil {
+		return err
+	}
+	v := viewOf(run)
+	d := verifyData{State: v.State, At: v.Time, Error: v.Error, Running: running, Ran: c.Query("ran") != ""}
+	if run != nil {
+		d.Report = run.Report
+	}
 	return u.render(c, http.StatusOK, "verify", "verify", d)
 }
 

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -156,7 +154,6 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 		return err
 	}
 	s.enqueueText(c.UserContext(), rec.ID, files)
-	s.indexRecord(c.UserContext(), rec)
 	_, etag, err := s.store.Get(c.UserContext(), rec.ID)
 	if err == nil {
 		c.Set(fiber.HeaderETag, quote(etag))
@@ -167,30 +164,6 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 		status = fiber.StatusOK
 	}
 	return c.Status(status).JSON(rec)
-}
-
-// indexRecord makes a record searchable before its write call returns. A
-// failure is logged, not returned: the record is safe in storage and the
-// index, derived from it, is repaired by a rebuild.
-//
-// Reading the texts and putting the document happen under a lock per record:
-// otherwise a write call that read the texts before a file's text was stored
-// could put its document after the extraction's re-index and erase the text
-// from the index.
-func (s *Server) indexRecord(ctx context.Context, rec *archive.Record) {
-	if s.index == nil {
-		return
-	}
-	mu := &s.indexLocks[fnv32(rec.ID)%uint32(len(s.indexLocks))]
-	mu.Lock()
-	defer mu.Unlock()
-	texts, err := s.store.Texts(ctx, rec)
-	if err == nil {
-		err = s.index.Put(ctx, rec, texts)
-	}
-	if err != nil {
-		s.log.Error("record stored but not indexed; run sijill reindex", "id", rec.ID, "err", err)
-	}
 }
 
 func quote(etag string) string { return `"` + etag + `"` }
@@ -228,7 +201,6 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.indexRecord(c.UserContext(), upd)
 	c.Set(fiber.HeaderETag, quote(etag))
 	return c.JSON(upd)
 }
@@ -250,7 +222,6 @@ func (s *Server) annulRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.indexRecord(c.UserContext(), upd)
 	c.Set(fiber.HeaderETag, quote(etag))
 	return c.JSON(upd)
 }
@@ -265,11 +236,4 @@ func (s *Server) recordHistory(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"versions": nonNil(hist)})
-}
-
-// fnv32 is the FNV-1a hash of s, to pick a record's index lock.
-func fnv32(s string) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return h.Sum32()
 }

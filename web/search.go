@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,70 +9,26 @@ import (
 	"github.com/sijill/sijill/index"
 )
 
-// Index is what the server needs of the search index.
+// Index is what the server needs of the search index. The index is kept
+// up to date by the Store's hook and by following the bucket (see
+// index.Index.Follow); the server only searches it and shows its state.
 type Index interface {
-	Put(ctx context.Context, rec *archive.Record, texts []string) error
 	Search(ctx context.Context, q index.Query) (*index.Result, error)
-	Rebuild(ctx context.Context, src index.Source, progress func(done, total int)) error
-	NeedsRebuild() bool
-	Count() (uint64, error)
+	// State is "ready", "rebuilding", "behind" or "disk_full".
+	State() string
 }
 
-// indexState says whether search results are complete: "ready", "indexing"
-// while a rebuild runs, "failed" if the last rebuild failed, "none" without an index.
-type indexState struct{ v atomic.Value }
-
-func (s *indexState) get() string {
-	if v, ok := s.v.Load().(string); ok {
-		return v
+// indexState is the state of the search index, "none" without one.
+func (s *Server) indexState() string {
+	if s.index == nil {
+		return "none"
 	}
-	return "none"
-}
-func (s *indexState) set(v string) { s.v.Store(v) }
-
-// Source is the archive as the index rebuild reads it.
-type Source struct{ Store *archive.Store }
-
-// Records implements index.Source.
-func (s Source) Records(ctx context.Context, fn func(*archive.Record) error) error {
-	for rec, err := range s.Store.AllRecords(ctx) {
-		if err != nil {
-			return err
-		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.index.State()
 }
 
-// Texts implements index.Source.
-func (s Source) Texts(ctx context.Context, rec *archive.Record) ([]string, error) {
-	return s.Store.Texts(ctx, rec)
-}
-
-// CountRecords implements index.RecordCounter, for progress against a total.
-func (s Source) CountRecords(ctx context.Context) (int, error) { return s.Store.CountRecords(ctx) }
-
-// RebuildIndex rebuilds the index from storage, logging progress. Searches
-// keep working on the old index meanwhile and report "indexing".
-func (s *Server) RebuildIndex(ctx context.Context) error {
-	s.indexStatus.set("indexing")
-	last := -1
-	err := s.index.Rebuild(ctx, Source{s.store}, func(done, total int) {
-		if pct := done * 100 / max(total, 1); pct/10 != last/10 {
-			last = pct
-			s.log.Info("rebuilding the search index", "done", done, "total", total)
-		}
-	})
-	if err != nil {
-		s.indexStatus.set("failed")
-		return err
-	}
-	s.indexStatus.set("ready")
-	s.log.Info("search index ready")
-	return nil
-}
+// indexReady reports whether the index may be trusted to hold every record
+// (for pages that would otherwise read the registers themselves).
+func (s *Server) indexReady() bool { return s.indexState() == "ready" }
 
 func (s *Server) search(c *fiber.Ctx) error {
 	if s.index == nil {
@@ -98,9 +53,9 @@ func (s *Server) search(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	state := s.indexStatus.get()
+	state := s.indexState()
 	c.Set("X-Sijill-Index", state)
-	return c.JSON(searchResponse{Result: res, Indexing: state == "indexing"})
+	return c.JSON(searchResponse{Result: res, Indexing: state == "rebuilding"})
 }
 
 type searchResponse struct {

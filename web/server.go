@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,20 +57,14 @@ type Server struct {
 	// extractor reads the text of attachments in the background (nil: none).
 	extractor TextExtractor
 
-	indexStatus indexState
-	// indexLocks order the index writes of one record (see indexRecord).
-	indexLocks [64]sync.Mutex
 	throttle   *loginThrottle // failed logins per username and address
-	fixity     fixityState    // the last scheduled verification, for /healthz
 	imports    *importJobs    // imports started from the admin page
 }
 
-// SetIndex attaches the search index; records are indexed before a write call
-// returns, so they are searchable at once.
-func (s *Server) SetIndex(ix Index) {
-	s.index = ix
-	s.indexStatus.set("ready")
-}
+// SetIndex attaches the search index. Records are put in it by the Store's
+// hook before a write call returns (see archive.Store.OnRecordWritten), so
+// they are searchable at once.
+func (s *Server) SetIndex(ix Index) { s.index = ix }
 
 // SetExtractor attaches the background text extraction: stored files are
 // queued for it and the API shows each attachment's text state.

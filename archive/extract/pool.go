@@ -431,10 +431,14 @@ func (p *Pool) process(ctx context.Context, sum string) {
 		// by its words. The carriers are read after the text was stored: a
 		// record that comes to carry the file later indexes the stored text
 		// itself (see Enqueue).
-		if cur, _, err := p.load(ctx, sum); err == nil && cur != nil && p.opt.Reindex != nil && len(cur.Records) > 0 {
-			if err := p.opt.Reindex(ctx, cur.Records); err != nil && ctx.Err() == nil {
-				p.log.Error("text extraction: re-indexing the records failed; run sijill reindex", "records", cur.Records, "err", err)
+		if cur, _, err := p.load(ctx, sum); err == nil && cur != nil && len(cur.Records) > 0 {
+			if p.opt.Reindex != nil {
+				if err := p.opt.Reindex(ctx, cur.Records); err != nil && ctx.Err() == nil {
+					p.log.Error("text extraction: re-indexing the records failed; the reconciler will", "records", cur.Records, "err", err)
+				}
 			}
+			// The other processes sharing the bucket look at them again too.
+			p.store.Announce(ctx, cur.Records...)
 		}
 	}
 	chars := len([]rune(res.Text))

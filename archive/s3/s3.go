@@ -398,10 +398,17 @@ func checkKey(op, key string) error {
 // passed through as such.
 func (b *Bucket) mapErr(ctx context.Context, op, key string, err error) error {
 	where := fmt.Sprintf("s3: %s %s/%s", op, b.bucket, key)
+	// A write that may have reached the service and got no answer may have
+	// been done, or may still be: a refused connection or an unknown host
+	// is the only failure without an answer that proves it was not.
+	lost := archive.ErrUnavailable
+	if (op == "create" || op == "replace" || op == "put") && !neverSent(err) {
+		lost = archive.ErrOutcomeUnknown
+	}
 	switch ctxErr := ctx.Err(); {
 	case errors.Is(ctxErr, context.DeadlineExceeded):
 		// The caller's deadline is its timeout on the service.
-		return fmt.Errorf("%s: %w: %w", where, archive.ErrUnavailable, ctxErr)
+		return fmt.Errorf("%s: %w: %w", where, lost, ctxErr)
 	case ctxErr != nil:
 		return fmt.Errorf("%s: %w", where, ctxErr)
 	}
@@ -434,7 +441,18 @@ func (b *Bucket) mapErr(ctx context.Context, op, key string, err error) error {
 	}
 	// No HTTP answer: the network, a refused connection, a timeout or a
 	// connection dropped mid-body.
-	return fmt.Errorf("%s: %w: %w", where, archive.ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", where, lost, err)
+}
+
+// neverSent reports whether err proves the request never reached the
+// service: the connection could not be made.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 func toInfo(oi minio.ObjectInfo) archive.ObjectInfo {

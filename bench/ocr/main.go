@@ -71,11 +71,12 @@ func bench(ctx context.Context, pages, searches int) error {
 	if _, err := store.EnsureAdmin(ctx, "bench password"); err != nil {
 		return err
 	}
-	ix, err := index.Open(filepath.Join(dir, "index"), slog.New(slog.DiscardHandler))
+	ix, err := index.Open(filepath.Join(dir, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
+	store.OnRecordWritten(ix.Hook(store))
 	srv := web.NewServer(web.Config{Addr: "127.0.0.1:0"}, store, nil)
 	srv.SetIndex(ix)
 	if err := srv.Open(); err != nil {
@@ -92,11 +93,7 @@ func bench(ctx context.Context, pages, searches int) error {
 	for i := range 300 {
 		s := strings.TrimSpace(sentences[i%len(sentences)])
 		body := strings.TrimSpace(sentences[(i*7+3)%len(sentences)])
-		rec, _, err := store.Create(ctx, "admin", archive.Incoming, archive.Fields{Subject: &s, Body: &body}, nil, "")
-		if err != nil {
-			return err
-		}
-		if err := ix.Put(ctx, rec, nil); err != nil {
+		if _, _, err := store.Create(ctx, "admin", archive.Incoming, archive.Fields{Subject: &s, Body: &body}, nil, ""); err != nil {
 			return err
 		}
 	}
@@ -158,7 +155,8 @@ func bench(ctx context.Context, pages, searches int) error {
 	fmt.Printf("search idle: p99 %v, p90 %v, median %v (%d searches)\n", p99idle, pct(idle, 90), median(idle), len(idle))
 
 	for run, workers := range []int{1, 2} {
-		pool := extract.New(ctx, store, extract.Options{Workers: workers, Reindex: srv.ReindexRecords})
+		pool := extract.New(ctx, store, extract.Options{Workers: workers,
+			Reindex: func(ctx context.Context, ids []string) error { return ix.RefreshAll(ctx, store, ids) }})
 		srv.SetExtractor(pool)
 		if err := pool.Start(ctx); err != nil {
 			return err

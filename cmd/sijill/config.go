@@ -35,6 +35,12 @@ type Config struct {
 	// VerifyFirst is when the first check runs after start.
 	VerifyEvery time.Duration
 	VerifyFirst time.Duration
+	// FeedPoll is how often the bucket's change feed is read; ReconcileEvery
+	// how often the whole index is compared with the bucket.
+	FeedPoll       time.Duration
+	ReconcileEvery time.Duration
+	// IndexMinFree is the free space (bytes) the index keeps under it.
+	IndexMinFree int64
 }
 
 // parseConfig reads the environment first and lets flags override it.
@@ -52,6 +58,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	maxUp := fs.String("max-upload-mb", env("SIJILL_MAX_UPLOAD_MB", "100"), "largest upload in MB (SIJILL_MAX_UPLOAD_MB)")
 	verifyEvery := fs.String("verify-every", env("SIJILL_VERIFY_EVERY", "24h"), "how often the server verifies every file and hash chain; 0 never (SIJILL_VERIFY_EVERY)")
 	verifyFirst := fs.String("verify-first", env("SIJILL_VERIFY_FIRST", "1m"), "when the first verification runs after start (SIJILL_VERIFY_FIRST)")
+	feedPoll := fs.String("feed-poll", env("SIJILL_FEED_POLL", "250ms"), "how often the change feed of the bucket is read (SIJILL_FEED_POLL)")
+	reconcile := fs.String("reconcile-every", env("SIJILL_RECONCILE_EVERY", "5m"), "how often the search index is compared with the whole bucket (SIJILL_RECONCILE_EVERY)")
+	minFree := fs.String("index-min-free-mb", env("SIJILL_INDEX_MIN_FREE_MB", "64"), "free disk space the search index keeps under --data; below it, writes wait in the bucket (SIJILL_INDEX_MIN_FREE_MB)")
 	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +85,19 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 			return nil, fmt.Errorf("%s %q: want a duration such as 24h or 90m, or 0", d.name, d.v)
 		}
 	}
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"SIJILL_FEED_POLL", *feedPoll, &cfg.FeedPoll}, {"SIJILL_RECONCILE_EVERY", *reconcile, &cfg.ReconcileEvery}} {
+		if *d.dst, err = time.ParseDuration(d.v); err != nil || *d.dst <= 0 {
+			return nil, fmt.Errorf("%s %q: want a duration such as 250ms or 5m", d.name, d.v)
+		}
+	}
+	mb, err := strconv.Atoi(*minFree)
+	if err != nil || mb < 1 {
+		return nil, fmt.Errorf("SIJILL_INDEX_MIN_FREE_MB %q: want a number of megabytes, at least 1", *minFree)
+	}
+	cfg.IndexMinFree = int64(mb) << 20
 	if cfg.OCRWorkers, err = strconv.Atoi(*ocrWorkers); err != nil || cfg.OCRWorkers < 0 || cfg.OCRWorkers > 256 {
 		return nil, fmt.Errorf("SIJILL_OCR_WORKERS %q: want a number from 0 (one per core less one) to 256", *ocrWorkers)
 	}

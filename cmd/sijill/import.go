@@ -11,17 +11,17 @@ import (
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/archive/importer"
-	"github.com/sijill/sijill/index"
 )
 
 // runImport brings an existing archive in from a CSV register and a folder of
 // files: sijill import --csv FILE --files DIR [--map header=field,...]
 // [--report FILE] [--actor NAME]. Numbers and years are kept as given; a
 // number already taken by other content is refused and reported, never
-// overwritten; a run that was interrupted is simply run again. Records are
-// indexed as they are imported when the index can be opened (the server
-// stopped); otherwise run sijill reindex afterwards. The text of the imported
-// files is read by sijill reindex --ocr.
+// overwritten; a run that was interrupted is simply run again. The import
+// only writes the bucket: a server running on it indexes every record as it
+// comes (it follows the bucket's change feed), and one started later finds
+// them when it reconciles its index at start. The text of the imported files
+// is read by the servers in the background.
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	const help = `usage: sijill import --csv FILE --files DIR [--map header=field,...] [--report FILE] [--actor NAME]
 
@@ -73,20 +73,6 @@ A header named like a field needs no mapping. Lists (tags, files, ...) are separ
 	opt.OnRecord = func(ctx context.Context, rec *archive.Record) error {
 		enqueue(ctx, rec)
 		return nil
-	}
-	ix, err := index.Open(filepath.Join(cfg.Data, "index"), logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "the search index is in use (is a server running on %s?): run sijill reindex after the import\n", cfg.Data)
-	} else {
-		defer ix.Close()
-		opt.OnRecord = func(ctx context.Context, rec *archive.Record) error {
-			enqueue(ctx, rec)
-			texts, err := store.Texts(ctx, rec)
-			if err != nil {
-				return err
-			}
-			return ix.Put(ctx, rec, texts)
-		}
 	}
 	rep, runErr := importer.Run(ctx, opt, in)
 	bar.finish(runErr == nil)

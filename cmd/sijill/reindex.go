@@ -11,14 +11,14 @@ import (
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/index"
-	"github.com/sijill/sijill/web"
 )
 
 // runReindex rebuilds the search index from storage, reusing the text already
 // extracted from attachments; with --ocr it first reads every attachment's
 // text again (OCR and PDF text layers), which takes minutes per hundred
-// scanned pages. The server must be stopped: the index is locked while it is
-// open.
+// scanned pages. A server running on the same data directory holds the
+// index: reindex says so and stops (a running server keeps its index in step
+// with the bucket by itself).
 func runReindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,13 +37,13 @@ func runReindex(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 	}
-	ix, err := index.Open(filepath.Join(cfg.Data, "index"), logger)
+	ix, err := index.Open(filepath.Join(cfg.Data, "index"), index.Options{Logger: logger, MinFree: cfg.IndexMinFree})
 	if err != nil {
-		return fmt.Errorf("open the search index (is a server running on %s?): %w", cfg.Data, err)
+		return fmt.Errorf("reindex: %w", err)
 	}
 	defer ix.Close()
 	bar := newProgressBar(ctx, stderr, "indexing", "records")
-	err = ix.Rebuild(ctx, web.Source{Store: store}, bar.set)
+	err = ix.Rebuild(ctx, store, bar.set)
 	bar.finish(err == nil)
 	if err != nil {
 		return fmt.Errorf("reindex: %w", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sijill/sijill/archive"
@@ -70,9 +71,9 @@ type Main struct {
 	// Extract reads the text of attachments in the background.
 	Extract *extract.Pool
 
-	openMarker string             // data/index.open while the index is open
-	cancel     context.CancelFunc // stops a background index rebuild
-	rebuilt    chan struct{}      // closed when the background rebuild has ended
+	stopInstance func()             // ends this process's heartbeat
+	cancel       context.CancelFunc // stops following the bucket and the scheduled verification
+	followed     chan struct{}      // closed when following has stopped
 	// verifyDone is closed when the scheduled verification has stopped.
 	verifyDone chan struct{}
 }
@@ -139,34 +140,33 @@ func (m *Main) Open(ctx context.Context) error {
 	if created {
 		m.Logger.Info("created the admin account from SIJILL_ADMIN_PASSWORD")
 	}
-	ix, err := index.Open(filepath.Join(m.Config.Data, "index"), m.Logger)
+	// The index first: its lock says whether another process already uses
+	// this data directory, before anything of this one is announced.
+	ix, err := index.Open(filepath.Join(m.Config.Data, "index"), index.Options{Logger: m.Logger, MinFree: m.Config.IndexMinFree})
 	if err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
 	m.Index = ix
-	// index.open exists while a server has the index open. Found at start, it
-	// says the last run ended without closing (a crash, SIGKILL, power loss):
-	// writes stored just before may have missed the index, so rebuild it.
-	m.openMarker = filepath.Join(m.Config.Data, "index.open")
-	_, statErr := os.Stat(m.openMarker)
-	crashed := statErr == nil
-	if err := os.WriteFile(m.openMarker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640); err != nil {
+	if m.stopInstance, err = startInstance(ctx, store, m.Config.Data, "serve", m.Logger); err != nil {
 		ix.Close()
-		return fmt.Errorf("search index marker: %w", err)
+		return err
 	}
+	store.OnRecordWritten(ix.Hook(store))
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 		TrustedProxies: m.Config.TrustedProxies, ProxyHeader: m.Config.ProxyHeader,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
-	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Reindex: m.Server.ReindexRecords, Logger: m.Logger})
+	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger,
+		Reindex: func(ctx context.Context, ids []string) error { return ix.RefreshAll(ctx, store, ids) }})
 	m.Server.SetExtractor(m.Extract)
 	if t := m.Extract.Tools(); !t.OCR() || !t.Pdftotext || !t.Pdftoppm {
 		m.Logger.Warn("text extraction: some tools are missing; files needing them are marked unavailable",
 			"tesseract", t.Tesseract, "arabic", t.Arabic, "pdftotext", t.Pdftotext, "pdftoppm", t.Pdftoppm)
 	}
 	if err := m.Server.Open(); err != nil {
+		m.stopInstance()
 		ix.Close()
 		return err
 	}
@@ -174,48 +174,54 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Logger.Error("text extraction: queued files not resumed; restart or run sijill reindex --ocr", "err", err)
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	m.cancel, m.rebuilt = cancel, make(chan struct{})
+	m.cancel, m.followed = cancel, make(chan struct{})
 	go func() {
-		defer close(m.rebuilt)
-		if crashed {
-			m.Logger.Warn("the last run did not shut down cleanly: rebuilding the search index so no write is missing from it")
-		} else if !ix.NeedsRebuild() && m.indexInStep(bg, ix) {
-			return
-		}
-		// A new, outdated or incomplete index: rebuild from storage while serving.
-		m.Logger.Info("the search index is missing, outdated or incomplete: rebuilding it from storage")
-		if err := m.Server.RebuildIndex(bg); err != nil && bg.Err() == nil {
-			m.Logger.Error("rebuilding the search index failed; run sijill reindex", "err", err)
-		}
+		defer close(m.followed)
+		// A new or outdated index is rebuilt from the bucket while the
+		// server answers (/readyz says 503 meanwhile); an existing one is
+		// reconciled with it, then kept in step with what every process
+		// writes.
+		ix.Follow(bg, store, index.FollowOptions{
+			Poll: m.Config.FeedPoll, ReconcileEvery: m.Config.ReconcileEvery,
+			Expire: func(ctx context.Context) {
+				if _, err := store.ExpireChanges(ctx, time.Now().Add(-archive.ChangeRetention)); err != nil {
+					m.Logger.Warn("old change feed entries not expired", "err", err)
+				}
+			},
+		})
 	}()
 	m.verifyDone = make(chan struct{})
 	go m.scheduleVerify(bg)
 	return nil
 }
 
-// indexInStep reports whether the index counts as many records as storage. A
-// crash between a record's write and its indexing (TestKillDuringLoadOnMinIO),
-// or another process writing to a shared bucket, leaves records the index
-// lacks. A count that cannot be read proves nothing and is taken as in step.
-func (m *Main) indexInStep(ctx context.Context, ix *index.Index) bool {
-	n, err := ix.Count()
+// startInstance announces this process in the bucket and remembers its name
+// in the data directory: a process found there at start is the previous run,
+// which ended without saying so (a crash), and is declared gone, so that the
+// other processes take its claims over at once.
+func startInstance(ctx context.Context, store *archive.Store, data, kind string, logger *slog.Logger) (func(), error) {
+	path := filepath.Join(data, "instance")
+	if prev, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(prev)); id != "" && id != store.Instance() {
+			if err := store.EndInstance(ctx, id); err != nil {
+				logger.Warn("the previous run of this data directory is not marked ended; its claims expire instead", "err", err)
+			}
+		}
+	}
+	stop, err := store.StartInstance(ctx, kind)
 	if err != nil {
-		return true
+		return nil, err
 	}
-	c, err := m.Store.CountRecords(ctx)
-	if err != nil {
-		m.Logger.Warn("cannot count the records in storage to check the search index", "err", err)
-		return true
+	if err := os.WriteFile(path, []byte(store.Instance()+"\n"), 0o640); err != nil {
+		stop()
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	if uint64(c) == n {
-		return true
-	}
-	m.Logger.Warn("the search index and storage count different numbers of records", "index", n, "storage", c)
-	return false
+	return stop, nil
 }
 
-// WaitIndexed waits until a rebuild started by Open has ended.
-func (m *Main) WaitIndexed() { <-m.rebuilt }
+// WaitIndexed waits until the index has first caught up with the bucket
+// (rebuilt or reconciled).
+func (m *Main) WaitIndexed() { <-m.Index.CaughtUp() }
 
 // Close drains requests in flight for up to 30 seconds, then stops.
 func (m *Main) Close() error {
@@ -227,18 +233,13 @@ func (m *Main) Close() error {
 	err := m.Server.Shutdown(ctx)
 	m.Extract.Close() // files being read stay queued for the next start
 	m.cancel()
-	<-m.rebuilt
+	<-m.followed
 	if m.verifyDone != nil {
 		<-m.verifyDone
 	}
-	cerr := m.Index.Close()
-	if cerr == nil {
-		os.Remove(m.openMarker) // a clean close: the index holds every write
-	}
-	if err == nil {
-		err = cerr
-	}
-	return err
+	m.stopInstance()
+	os.Remove(filepath.Join(m.Config.Data, "instance")) // a clean stop: nothing to declare ended next time
+	return errors.Join(err, m.Index.Close())
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -185,7 +185,7 @@ func TestVerifyJSONReport(t *testing.T) {
 // auditor's on-demand check, and reads the result where monitoring would.
 func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 	m := startMain(t, map[string]string{"SIJILL_VERIFY_EVERY": "1h", "SIJILL_VERIFY_FIRST": "50ms"})
-	anon := &client{t: t, base: m.Server.URL()}
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
 	type health struct {
 		Verify struct {
 			State    string
@@ -196,7 +196,7 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 	}
 	var h health
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		if st := anon.call("GET", "/healthz", nil, nil, &h); st != 200 {
+		if st := admin.call("GET", "/healthz", nil, nil, &h); st != 200 {
 			t.Fatalf("/healthz: %d", st)
 		}
 		if h.Verify.State == "ok" || time.Now().After(deadline) {
@@ -208,7 +208,12 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 		t.Fatalf("after the first scheduled run /healthz shows %+v", h.Verify)
 	}
 
-	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	// A stranger is told the process is alive, and nothing of the archive.
+	anon := &client{t: t, base: m.Server.URL()}
+	var bare map[string]any
+	if st := anon.call("GET", "/healthz", nil, nil, &bare); st != 200 || len(bare) != 1 || bare["status"] != "ok" {
+		t.Errorf("/healthz without login: %d %v, want only the status", st, bare)
+	}
 	var rec record
 	admin.call("POST", "/api/v1/registers/decisions/records", map[string]string{"subject": "قرار"}, nil, &rec)
 	if err := os.Remove(bucketPath(m, recordKey(rec))); err != nil {
@@ -228,7 +233,7 @@ func TestScheduledVerifyShowsOnHealthz(t *testing.T) {
 		len(run.Report.Problems) == 0 || run.Report.Problems[0].Record != rec.ID {
 		t.Fatalf("auditor's verify: %d %+v", st, run)
 	}
-	anon.call("GET", "/healthz", nil, nil, &h)
+	auditor.call("GET", "/healthz", nil, nil, &h)
 	if h.Verify.State != "problems" || h.Verify.OK || h.Verify.Problems == 0 {
 		t.Errorf("/healthz after a record was removed: %+v", h.Verify)
 	}

@@ -95,9 +95,11 @@ func printReport(w io.Writer, rep *archive.VerifyReport) error {
 	return err
 }
 
-// scheduleVerify runs the fixity check inside the server: first VerifyFirst
-// after start, then every VerifyEvery, until ctx ends. The result shows on
-// /healthz; each run is in the audit trail.
+// scheduleVerify runs the fixity check inside the server, once every
+// VerifyEvery across all the processes sharing the bucket (the last run is
+// kept in the bucket; a lease keeps two from running at once), looking first
+// VerifyFirst after start, until ctx ends. The result shows on /healthz;
+// each run is in the audit trail.
 func (m *Main) scheduleVerify(ctx context.Context) {
 	defer close(m.verifyDone)
 	if m.Config.VerifyEvery <= 0 {
@@ -111,7 +113,7 @@ func (m *Main) scheduleVerify(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		m.Server.Verify(ctx, "scheduler") // logs its own result and failures
-		t.Reset(m.Config.VerifyEvery)
+		next := m.Server.VerifyIfDue(ctx, m.Config.VerifyEvery) // logs its own result and failures
+		t.Reset(max(time.Until(next), time.Second))
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -119,7 +120,7 @@ func run() error {
 	if c.reuse != "" {
 		ixDir = c.reuse
 	}
-	ix, err := index.Open(ixDir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ix, err := index.Open(ixDir, index.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
 	}
@@ -269,16 +270,19 @@ func dirSize(dir string) int64 {
 // sliceSource serves generated records to index.Rebuild.
 type sliceSource []*archive.Record
 
-func (s sliceSource) Records(ctx context.Context, fn func(*archive.Record) error) error {
-	for _, r := range s {
-		if err := fn(r); err != nil {
-			return err
+func (s sliceSource) ReadAll(ctx context.Context) iter.Seq2[archive.Stored, error] {
+	return func(yield func(archive.Stored, error) bool) {
+		for _, r := range s {
+			if !yield(archive.Stored{Record: r, ETag: "bench"}, nil) {
+				return
+			}
 		}
 	}
-	return nil
 }
 
-func (s sliceSource) Texts(context.Context, *archive.Record) ([]string, error) { return nil, nil }
+func (s sliceSource) TextsOf(context.Context, *archive.Record) ([]string, []string, error) {
+	return nil, nil, nil
+}
 
 func (s sliceSource) CountRecords(context.Context) (int, error) { return len(s), nil }
 

@@ -36,10 +36,11 @@ func startServer(t *testing.T) *server {
 	if _, err := store.EnsureAdmin(context.Background(), "load test password"); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := index.Open(filepath.Join(dir, "index"), log)
+	ix, err := index.Open(filepath.Join(dir, "index"), index.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.OnRecordWritten(ix.Hook(store))
 	srv := web.NewServer(web.Config{Addr: "127.0.0.1:0"}, store, log)
 	srv.SetIndex(ix)
 	if err := srv.Open(); err != nil {
