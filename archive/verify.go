@@ -92,8 +92,8 @@ type VerifyReport struct {
 	// between the event, which is written first, and the write. Harmless: a
 	// change that did not happen.
 	Incomplete int           `json:"incomplete"`
-	Books        []BookSummary `json:"books"`
-	Problems     []Problem     `json:"problems"`
+	Books      []BookSummary `json:"books"`
+	Problems   []Problem     `json:"problems"`
 }
 
 // OK reports whether the archive passed: no problem at all.

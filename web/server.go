@@ -57,8 +57,8 @@ type Server struct {
 	// extractor reads the text of attachments in the background (nil: none).
 	extractor TextExtractor
 
-	throttle   *loginThrottle // failed logins per username and address
-	imports    *importJobs    // imports started from the admin page
+	throttle *loginThrottle // failed logins per username and address
+	imports  *importJobs    // imports started from the admin page
 }
 
 // SetIndex attaches the search index. Records are put in it by the Store's
