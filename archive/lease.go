@@ -103,6 +103,12 @@ func (s *Store) EndInstance(ctx context.Context, id string) error {
 	return nil
 }
 
+// Alive reports whether the process id may still be working: its heartbeat
+// is fresh and not ended; without a heartbeat, until grace after since.
+func (s *Store) Alive(ctx context.Context, id string, since time.Time, grace time.Duration) (bool, error) {
+	return s.alive(ctx, id, since, grace)
+}
+
 // alive reports whether the process id may still be working: its heartbeat
 // is fresh and not ended. This Store is always alive; a process with no
 // heartbeat (an older Sijill, a command that keeps none) is taken for alive

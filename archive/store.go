@@ -327,3 +327,27 @@ func (s *Store) createJSON(ctx context.Context, key string, v any) (ObjectInfo, 
 	b := marshal(v)
 	return s.bucket.Create(ctx, key, bytes.NewReader(b), int64(len(b)))
 }
+
+// SaveReport keeps v as JSON at reports/{name}.json, for every process
+// sharing the bucket to show (the progress of an import, say). name is made
+// of key characters ([a-z0-9/._-]).
+func (s *Store) SaveReport(ctx context.Context, name string, v any) error {
+	if _, err := s.putJSON(ctx, "reports/"+name+".json", v); err != nil {
+		return storageErr("keep report "+name, err)
+	}
+	return nil
+}
+
+// LoadReport reads the report name into v; ok is false if there is none.
+func (s *Store) LoadReport(ctx context.Context, name string, v any) (ok bool, err error) {
+	if !ValidKey("reports/" + name + ".json") {
+		return false, nil
+	}
+	if _, err := s.readJSON(ctx, "reports/"+name+".json", v); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, storageErr("read report "+name, err)
+	}
+	return true, nil
+}

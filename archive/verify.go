@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
@@ -611,7 +610,7 @@ type VerifyRun struct {
 	Report *VerifyReport `json:"report,omitempty"`
 }
 
-const verifyRunKey = "reports/verify/last.json"
+const verifyRunName = "verify/last"
 
 // VerifyLease is the lease a verification holds while it runs, so that the
 // processes sharing the bucket run one at a time.
@@ -624,20 +623,14 @@ func (s *Store) SaveVerifyRun(ctx context.Context, run VerifyRun) error {
 			run.Report = last.Report // keep the last complete report beside the failure
 		}
 	}
-	if _, err := s.putJSON(ctx, verifyRunKey, run); err != nil {
-		return storageErr("keep the verification report", err)
-	}
-	return nil
+	return s.SaveReport(ctx, verifyRunName, run)
 }
 
 // LastVerifyRun returns the last verification kept, or nil if none ran.
 func (s *Store) LastVerifyRun(ctx context.Context) (*VerifyRun, error) {
 	var run VerifyRun
-	if _, err := s.readJSON(ctx, verifyRunKey, &run); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, storageErr("read the verification report", err)
+	if ok, err := s.LoadReport(ctx, verifyRunName, &run); !ok || err != nil {
+		return nil, err
 	}
 	return &run, nil
 }

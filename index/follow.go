@@ -87,7 +87,8 @@ type FollowOptions struct {
 	// done, and writers' clocks differ; entries already applied are skipped.
 	Lookback time.Duration
 	// ReconcileEvery is how often the whole index is compared with the
-	// bucket (default 5 minutes; the first time at once).
+	// bucket (default 2 minutes; the first time at once, the second settle
+	// later).
 	ReconcileEvery time.Duration
 	// Expire, if set, is called now and then to expire the feed's old
 	// entries (any process may do it).
@@ -104,7 +105,7 @@ func (o *FollowOptions) defaults() {
 		o.Lookback = 10 * time.Second
 	}
 	if o.ReconcileEvery <= 0 {
-		o.ReconcileEvery = 5 * time.Minute
+		o.ReconcileEvery = 2 * time.Minute
 	}
 }
 
@@ -125,6 +126,10 @@ func (ix *Index) Follow(ctx context.Context, src Source, opt FollowOptions) {
 	ix.followed.Store(start.UnixNano())
 	f.catchUp(ctx)
 	ix.caughtUpOnce.Do(func() { close(ix.caughtUp) })
+	// Look again soon: a write a process sent just before it died (this
+	// one's previous run, say) can land after the listing, with no feed
+	// entry ever to announce it.
+	f.reconciled = time.Now().Add(settle - opt.ReconcileEvery)
 	tick := time.NewTicker(opt.Poll)
 	defer tick.Stop()
 	lastExpire := time.Now()
@@ -210,6 +215,10 @@ func (f *follower) poll(ctx context.Context) {
 		f.ix.followed.Store(now.UnixNano())
 	}
 }
+
+// settle is when, after the first catch-up, the index is reconciled again:
+// longer than a write can stay unanswered (the storage client's timeouts).
+const settle = 20 * time.Second
 
 // ReconcileResult says what Reconcile did.
 type ReconcileResult struct {

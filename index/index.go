@@ -400,10 +400,21 @@ func (ix *Index) State() string {
 		return "disk_full"
 	case ix.NeedsRebuild():
 		return "behind"
+	case ix.following.Load() && !ix.hasCaughtUp():
+		return "behind" // the first reconcile with the bucket is not done
 	case ix.following.Load() && time.Since(time.Unix(0, ix.followed.Load())) > behindAfter:
 		return "behind"
 	}
 	return "ready"
+}
+
+func (ix *Index) hasCaughtUp() bool {
+	select {
+	case <-ix.caughtUp:
+		return true
+	default:
+		return false
+	}
 }
 
 // behindAfter is how long the feed may go unread before the index is behind.

@@ -34,18 +34,28 @@ func (u *ui) importPage(c *fiber.Ctx) error {
 	if id == "" {
 		return u.render(c, http.StatusOK, "import", "import", d)
 	}
-	j := u.s.imports.get(id)
-	if j == nil {
+	var p *importProgress
+	var err error
+	if validImportID(id) {
+		if p, err = u.s.loadImport(c.UserContext(), id); err != nil {
+			return err
+		}
+	}
+	if p == nil {
 		d.Error = u.msgKey(c, "import.nojob")
 		return u.render(c, http.StatusNotFound, "import", "import", d)
 	}
-	d.Job, d.Progress = id, j.progress()
+	d.Job, d.Progress = id, *p
 	switch {
 	case d.Progress.Running:
 		c.Set("Refresh", "1")
-	case d.Progress.Report == nil && d.Progress.Err != nil:
-		d.Error = d.Progress.Err.Error()
-	case d.Progress.Err != nil:
+	case d.Progress.Ended.IsZero():
+		// Its server stopped in the middle (a crash): sending the same
+		// import again finishes it.
+		d.Error = u.msgKey(c, "import.interrupted")
+	case d.Progress.Report == nil && d.Progress.Error != "":
+		d.Error = d.Progress.Error
+	case d.Progress.Error != "":
 		d.Interrupted = true
 	}
 	return u.render(c, http.StatusOK, "import", "import", d)
@@ -74,7 +84,7 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 		stored[f.Name] = f
 	}
 	csv, actor := vals.Get("csv"), user(c).Username
-	job := u.s.imports.start(func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
+	job, err := u.s.startImport(actor, func(ctx context.Context, progress func(done, total int)) (*importer.Report, error) {
 		opt := importer.Options{Store: u.s.store, Actor: actor, Map: m, Stored: stored, OnProgress: progress,
 			OnRecord: func(ctx context.Context, rec *archive.Record) error {
 				// A record stored has its files queued even if shutdown
@@ -88,5 +98,8 @@ func (u *ui) importRun(c *fiber.Ctx) error {
 		}
 		return rep, err
 	})
-	return c.Redirect("/import?job="+job.id, http.StatusSeeOther)
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/import?job="+job, http.StatusSeeOther)
 }

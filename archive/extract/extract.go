@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,7 +230,7 @@ func (x *Extractor) pdf(ctx context.Context, path, dir string) (Result, error) {
 	if !x.Tools.Pdftotext || !x.Tools.Pdfinfo {
 		return Result{}, fmt.Errorf("%w: pdftotext and pdfinfo (poppler-utils)", ErrUnavailable)
 	}
-	pages, err := x.pdfPages(ctx, path)
+	pages, sizes, err := x.pdfPages(ctx, path, x.maxPages())
 	if err != nil {
 		return Result{}, err
 	}
@@ -249,7 +250,11 @@ func (x *Extractor) pdf(ctx context.Context, path, dir string) (Result, error) {
 					return Result{}, fmt.Errorf("%w: the PDF is scanned and needs tesseract (tesseract-ocr-ara) and pdftoppm", ErrUnavailable)
 				}
 			} else {
-				ocr, err := x.ocrPDFPage(ctx, path, dir, p)
+				dpi, err := pageDPI(sizes[p], p)
+				if err != nil {
+					return Result{}, err
+				}
+				ocr, err := x.ocrPDFPage(ctx, path, dir, p, dpi)
 				if err != nil {
 					return Result{}, fmt.Errorf("page %d: %w", p, err)
 				}
@@ -274,36 +279,65 @@ func (x *Extractor) pdf(ctx context.Context, path, dir string) (Result, error) {
 	return Result{Text: b.String(), Pages: n, Method: method}, nil
 }
 
-func (x *Extractor) pdfPages(ctx context.Context, path string) (int, error) {
-	out, err := x.run(ctx, "pdfinfo", path)
+// pageSize is a PDF page's size in points.
+type pageSize struct{ w, h float64 }
+
+// pdfPages returns the page count of the PDF and the sizes of its first
+// upTo pages, by page number.
+func (x *Extractor) pdfPages(ctx context.Context, path string, upTo int) (int, map[int]pageSize, error) {
+	out, err := x.run(ctx, "pdfinfo", "-f", "1", "-l", strconv.Itoa(upTo), path)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	n := -1
+	sizes := map[int]pageSize{}
 	for line := range strings.Lines(string(out)) {
 		if v, ok := strings.CutPrefix(line, "Pages:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
+			n, err = strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 {
-				return 0, fmt.Errorf("pdfinfo: unreadable page count %q", strings.TrimSpace(v))
+				return 0, nil, fmt.Errorf("pdfinfo: unreadable page count %q", strings.TrimSpace(v))
 			}
-			if n == 0 {
-				return 0, errors.New("the PDF has no pages")
-			}
-			return n, nil
+		}
+		var p int
+		var sz pageSize
+		if _, err := fmt.Sscanf(line, "Page %d size: %g x %g", &p, &sz.w, &sz.h); err == nil {
+			sizes[p] = sz
 		}
 	}
-	return 0, errors.New("pdfinfo: no page count: the PDF is damaged")
+	switch n {
+	case -1:
+		return 0, nil, errors.New("pdfinfo: no page count: the PDF is damaged")
+	case 0:
+		return 0, nil, errors.New("the PDF has no pages")
+	}
+	return n, sizes, nil
 }
 
-// ocrPDFPage rasterises page p in grey at ocrDPI and reads it.
-func (x *Extractor) ocrPDFPage(ctx context.Context, path, dir string, p int) (string, error) {
+// pageDPI is the resolution page p of size sz is rasterised at for OCR:
+// ocrDPI, or less for a page so large that ocrDPI would make more than
+// maxPixels; a page that even 50 dpi cannot bring under it is refused.
+func pageDPI(sz pageSize, p int) (int, error) {
+	if sz.w <= 0 || sz.h <= 0 {
+		return ocrDPI, nil // unknown: pdftoppm's own limits apply
+	}
+	inches := sz.w / 72 * sz.h / 72
+	dpi := min(ocrDPI, int(math.Sqrt(maxPixels/inches)))
+	if dpi < 50 {
+		return 0, fmt.Errorf("%w: page %d is %.0f × %.0f inches", errTooLarge, p, sz.w/72, sz.h/72)
+	}
+	return dpi, nil
+}
+
+// ocrPDFPage rasterises page p in grey at dpi and reads it.
+func (x *Extractor) ocrPDFPage(ctx context.Context, path, dir string, p, dpi int) (string, error) {
 	ps := strconv.Itoa(p)
 	prefix := filepath.Join(dir, "page")
-	if _, err := x.run(ctx, "pdftoppm", "-r", strconv.Itoa(ocrDPI), "-gray", "-f", ps, "-l", ps, "-singlefile", path, prefix); err != nil {
+	if _, err := x.run(ctx, "pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-f", ps, "-l", ps, "-singlefile", path, prefix); err != nil {
 		return "", err
 	}
 	img := prefix + ".pgm"
 	defer os.Remove(img)
-	out, err := x.tesseract(ctx, img, 1, ocrDPI)
+	out, err := x.tesseract(ctx, img, 1, dpi)
 	return string(out), err
 }
 
@@ -313,6 +347,9 @@ func (x *Extractor) ocrPDFPage(ctx context.Context, path, dir string, p int) (st
 func (x *Extractor) image(ctx context.Context, path string, pages int, tiff bool) (Result, error) {
 	if !x.Tools.OCR() {
 		return Result{}, fmt.Errorf("%w: tesseract with Arabic (tesseract-ocr-ara)", ErrUnavailable)
+	}
+	if err := checkImageSize(path); err != nil {
+		return Result{}, err
 	}
 	dpi := 0
 	if !tiff {

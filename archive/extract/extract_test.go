@@ -28,6 +28,11 @@ const (
 
 var ocrWords = []string{"اجتماع", "المكتب", "السياسي", "التقرير", "المالي", "المؤتمر", "بوزنيقة"}
 
+func TestMain(m *testing.M) {
+	extract.RunChildIfAsked() // the pools read files in children of this test binary
+	os.Exit(m.Run())
+}
+
 // needTools fails, never skips, without the real tools.
 func needTools(t *testing.T) {
 	t.Helper()

@@ -12,6 +12,9 @@ import (
 	"image/draw"
 	_ "image/jpeg" // scans and photos
 	_ "image/png"
+
+	_ "golang.org/x/image/tiff" // so checkImageSize knows their dimensions
+	_ "golang.org/x/image/webp"
 	"io"
 	"os"
 	"runtime"
@@ -19,9 +22,13 @@ import (
 	"strings"
 )
 
-// maxXML bounds how much of an office document's XML is read, so a zip bomb
-// costs a bounded amount of memory.
-const maxXML = 64 << 20
+// maxXML bounds how much of an office document's XML is read, all parts
+// together, so a zip bomb costs a bounded amount of work and memory: a
+// letter's XML is a few hundred KB; 16 MB is a book.
+const maxXML = 16 << 20
+
+// errTooLarge marks a file refused for its size before it is decoded.
+var errTooLarge = errors.New("the file is too large to read")
 
 // docxText reads the paragraphs of a Word document's body, footnotes and
 // endnotes: the w:t runs, with w:tab and w:br as white space.
@@ -33,14 +40,15 @@ func docxText(path string) (Result, error) {
 	defer zr.Close()
 	var b strings.Builder
 	found := false
+	budget := int64(maxXML)
 	for _, name := range []string{"word/document.xml", "word/footnotes.xml", "word/endnotes.xml"} {
 		f := findZip(&zr.Reader, name)
 		if f == nil {
 			continue
 		}
 		found = true
-		if err := xmlText(f, &b, map[string]bool{"t": true}, map[string]bool{"p": true, "br": true, "cr": true}, map[string]bool{"tab": true}); err != nil {
-			return Result{}, fmt.Errorf("the DOCX file is damaged: %s: %w", name, err)
+		if err := xmlText(f, &b, &budget, map[string]bool{"t": true}, map[string]bool{"p": true, "br": true, "cr": true}, map[string]bool{"tab": true}); err != nil {
+			return Result{}, fmt.Errorf("the DOCX file is damaged or too large: %s: %w", name, err)
 		}
 	}
 	if !found {
@@ -62,8 +70,9 @@ func odtText(path string) (Result, error) {
 		return Result{}, errors.New("the ODT file has no content.xml")
 	}
 	var b strings.Builder
-	if err := xmlText(f, &b, nil, map[string]bool{"p": true, "h": true, "line-break": true}, map[string]bool{"s": true, "tab": true}); err != nil {
-		return Result{}, fmt.Errorf("the ODT file is damaged: %w", err)
+	budget := int64(maxXML)
+	if err := xmlText(f, &b, &budget, nil, map[string]bool{"p": true, "h": true, "line-break": true}, map[string]bool{"s": true, "tab": true}); err != nil {
+		return Result{}, fmt.Errorf("the ODT file is damaged or too large: %w", err)
 	}
 	return Result{Text: b.String(), Pages: 1, Method: "xml"}, nil
 }
@@ -79,17 +88,27 @@ func findZip(zr *zip.Reader, name string) *zip.File {
 
 // xmlText writes the character data of f to b: only inside elements named in
 // textIn (by local name) when textIn is non-nil, everywhere otherwise; a
-// newline after each element in lineAfter, a space for each in space.
-func xmlText(f *zip.File, b *strings.Builder, textIn, lineAfter, space map[string]bool) error {
+// newline after each element in lineAfter, a space for each in space. At
+// most *budget bytes are inflated (less what this part took); more is an
+// error, not a silently shortened text.
+func xmlText(f *zip.File, b *strings.Builder, budget *int64, textIn, lineAfter, space map[string]bool) error {
+	if f.UncompressedSize64 > uint64(*budget) {
+		return fmt.Errorf("%w: its XML inflates to %d MB (at most %d MB are read)", errTooLarge, f.UncompressedSize64>>20, maxXML>>20)
+	}
 	rc, err := f.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, maxXML))
+	lr := &io.LimitedReader{R: rc, N: *budget + 1}
+	defer func() { *budget = max(lr.N-1, 0) }()
+	dec := xml.NewDecoder(lr)
 	depth := 0 // depth inside a textIn element
 	for {
 		tok, err := dec.Token()
+		if lr.N <= 0 {
+			return fmt.Errorf("%w: its XML inflates to more than %d MB", errTooLarge, maxXML>>20)
+		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -148,6 +167,9 @@ func tiffPages(path string) (int, error) {
 			return 0, errors.New("the TIFF file is damaged: a page directory is missing")
 		}
 		entries := int64(bo.Uint16(cnt[:]))
+		if err := checkTIFFPage(f, bo, off, entries, n+1); err != nil {
+			return 0, err
+		}
 		var next [4]byte
 		if _, err := f.ReadAt(next[:], off+2+12*entries); err != nil {
 			return 0, errors.New("the TIFF file is damaged: a page directory is cut short")
@@ -156,6 +178,42 @@ func tiffPages(path string) (int, error) {
 		off = int64(bo.Uint32(next[:]))
 	}
 	return max(n, 1), nil
+}
+
+// checkTIFFPage refuses a TIFF page (an image file directory of entries
+// entries at off) declaring more than maxPixels.
+func checkTIFFPage(f *os.File, bo binary.ByteOrder, off, entries int64, page int) error {
+	if entries > 4096 {
+		return errors.New("the TIFF file is damaged: a page directory is too long")
+	}
+	dir := make([]byte, 12*entries)
+	if _, err := f.ReadAt(dir, off+2); err != nil {
+		return errors.New("the TIFF file is damaged: a page directory is cut short")
+	}
+	var w, h uint64
+	for e := range entries {
+		ent := dir[12*e:]
+		tag, typ := bo.Uint16(ent), bo.Uint16(ent[2:])
+		var v uint64
+		switch typ {
+		case 3: // SHORT
+			v = uint64(bo.Uint16(ent[8:]))
+		case 4: // LONG
+			v = uint64(bo.Uint32(ent[8:]))
+		default:
+			continue
+		}
+		switch tag {
+		case 256:
+			w = v
+		case 257:
+			h = v
+		}
+	}
+	if w*h > maxPixels {
+		return fmt.Errorf("%w: page %d of the TIFF is %d × %d pixels (at most %d million are read)", errTooLarge, page, w, h, maxPixels>>20)
+	}
+	return nil
 }
 
 // imageDPI returns the resolution an image states (a PNG's pHYs, a JPEG's
@@ -200,6 +258,30 @@ func imageDPI(path string) int {
 	return 0
 }
 
+// maxPixels bounds the images read: decoding allocates a byte (grey) to
+// four (colour) per pixel, and Tesseract several times that. 64 million
+// pixels is an A1 sheet at 300 dpi; an A4 letter at 300 dpi is 8.7 million.
+const maxPixels = 64 << 20
+
+// checkImageSize refuses an image whose header declares more than maxPixels,
+// before anything is decoded: a 1.6 MB PNG can declare 40000 × 40000.
+func checkImageSize(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return nil // not an image Go knows: Tesseract will say what is wrong
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return fmt.Errorf("%w: the image is %d × %d pixels (at most %d million are read)",
+			errTooLarge, cfg.Width, cfg.Height, maxPixels>>20)
+	}
+	return nil
+}
+
 // denoise writes a grey copy of the image at in (PNG, JPEG or the PGM
 // pdftoppm makes) to out as PGM, through a 3x3 median filter. Scanners and
 // photocopiers leave specks that Tesseract's binarisation turns into dots,
@@ -216,14 +298,18 @@ func denoise(in, out string) (ok bool, err error) {
 	defer f.Close()
 	var g *image.Gray
 	br := bufio.NewReader(f)
-	if head, _ := br.Peek(2); string(head) == "P5" {
+	head, _ := br.Peek(8)
+	switch {
+	case bytes.HasPrefix(head, []byte("P5")):
 		g, err = readPGM(br)
-	} else {
+	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
 		var img image.Image
 		img, _, err = image.Decode(br)
 		if err == nil {
 			g = toGray(img)
 		}
+	default:
+		return false, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
 	}
 	if err != nil {
 		return false, nil // let Tesseract try it and say what is wrong

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -47,18 +48,51 @@ type Job struct {
 	Records []string  `json:"records"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Truncated says the text was cut at MaxText: the rest is not searchable.
+	Truncated bool `json:"truncated,omitempty"`
+	// Owner is the process reading the file now (archive.Store.Instance),
+	// until LeaseUntil unless it renews; another process takes a pending job
+	// over when the lease has run out or the owner is dead.
+	Owner      string    `json:"owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// Attempts counts the readings begun; a file whose reader died or ran out
+	// of time maxAttempts times is given up (failed, with the reason).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Status is what the API shows of a job.
 type Status struct {
-	Status string `json:"status"`
-	Chars  int    `json:"chars"`
-	Error  string `json:"error,omitempty"`
+	Status    string `json:"status"`
+	Chars     int    `json:"chars"`
+	Error     string `json:"error,omitempty"`
+	Truncated bool   `json:"truncated,omitempty"`
 }
 
-func jobKey(sum string) string { return "jobs/extract/" + sum + ".json" }
+func jobKey(sum string) string { return jobPrefix + sum + ".json" }
 
 const jobPrefix = "jobs/extract/"
+
+// queueKey marks a pending job: the processes sharing the bucket find the
+// work to do by listing queue/extract/, which holds only what is pending,
+// rather than every job ever made.
+func queueKey(sum string) string { return queuePrefix + sum }
+
+const queuePrefix = "queue/extract/"
+
+// Reading rules.
+const (
+	// MaxText is the most text kept of one file: a letter is a few KB, a
+	// long report a few hundred; more is cut, and the job says so.
+	MaxText = 1 << 20
+	// maxAttempts is how many readings of a file may die or time out
+	// before it is given up.
+	maxAttempts = 3
+	// leaseTTL is how long a reading holds its job without renewing.
+	leaseTTL = 2 * time.Minute
+	// pollEvery is how often the queue in the bucket is listed for work
+	// (queued by another process, or left by one that died).
+	pollEvery = 5 * time.Second
+)
 
 // Options configure a Pool.
 type Options struct {
@@ -75,6 +109,9 @@ type Options struct {
 	// Tools overrides the detected tools (nil: DetectTools).
 	Tools  *Tools
 	Logger *slog.Logger
+	// Command starts a child reader (see child.go); nil: this program
+	// itself, which must call RunChildIfAsked first thing.
+	Command []string
 }
 
 // Pool extracts the text of attachments in the background.
@@ -122,17 +159,18 @@ func (p *Pool) Tools() Tools { return p.x.Tools }
 // Workers is the number of files read at once.
 func (p *Pool) Workers() int { return p.workers }
 
-// Start starts the workers and queues every job left pending (or
-// unavailable, if its tools are now installed) by an earlier run.
+// Start starts the workers, requeues the jobs an earlier run left
+// unavailable if their tools are now installed, and looks at the queue in the
+// bucket every pollEvery for work of its own or left by another process.
 func (p *Pool) Start(ctx context.Context) error {
-	var resume []string
+	var retry []string
 	err := p.bucket.List(ctx, jobPrefix, func(oi archive.ObjectInfo) error {
 		job, _, err := p.load(ctx, strings.TrimSuffix(strings.TrimPrefix(oi.Key, jobPrefix), ".json"))
 		if err != nil {
 			return err
 		}
 		if job != nil && (job.Status == StatusPending || job.Status == StatusUnavailable && p.canRead(job.ContentType)) {
-			resume = append(resume, job.SHA256)
+			retry = append(retry, job.SHA256)
 		}
 		return nil
 	})
@@ -147,11 +185,9 @@ func (p *Pool) Start(ctx context.Context) error {
 		p.wg.Add(1)
 		go p.work(bg)
 	}
-	if len(resume) > 0 {
-		p.log.Info("resuming text extraction", "files", len(resume))
-	}
-	for _, sum := range resume {
-		// An unavailable file is tried again now that its tools are here.
+	for _, sum := range retry {
+		// An unavailable file is tried again now that its tools are here;
+		// a pending one (from before the queue was kept) is queued.
 		if _, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
 			if !exists || j.Status != StatusUnavailable {
 				return false
@@ -162,9 +198,55 @@ func (p *Pool) Start(ctx context.Context) error {
 			p.log.Error("text extraction: cannot requeue a file", "sha256", sum, "err", err)
 			continue
 		}
-		p.push(sum)
+		if err := p.mark(ctx, sum); err != nil {
+			p.log.Error("text extraction: cannot requeue a file", "sha256", sum, "err", err)
+		}
 	}
+	p.wg.Add(1)
+	go p.pollQueue(bg)
 	return nil
+}
+
+// pollQueue takes up the pending jobs listed in the bucket's queue, now and
+// every pollEvery until ctx ends.
+func (p *Pool) pollQueue(ctx context.Context) {
+	defer p.wg.Done()
+	for {
+		var sums []string
+		err := p.bucket.List(ctx, queuePrefix, func(oi archive.ObjectInfo) error {
+			if sum := strings.TrimPrefix(oi.Key, queuePrefix); archive.ValidSHA256(sum) {
+				sums = append(sums, sum)
+			}
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("text extraction: cannot list the queue; trying again", "err", err)
+		}
+		for _, sum := range sums {
+			p.push(sum)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// mark puts the job of sum in the bucket's queue.
+func (p *Pool) mark(ctx context.Context, sum string) error {
+	if _, err := p.bucket.Put(ctx, queueKey(sum), strings.NewReader(""), 0); err != nil {
+		return fmt.Errorf("extract: queue %s: %w", sum, err)
+	}
+	p.push(sum)
+	return nil
+}
+
+// unmark takes the job of sum out of the bucket's queue.
+func (p *Pool) unmark(ctx context.Context, sum string) {
+	if err := p.bucket.Delete(ctx, queueKey(sum)); err != nil {
+		p.log.Warn("text extraction: a finished job stays in the queue; it is dropped when next seen", "sha256", sum, "err", err)
+	}
 }
 
 // canRead reports whether the installed tools can read files of ctype.
@@ -273,7 +355,9 @@ func (p *Pool) enqueue(ctx context.Context, recordID string, files []archive.Att
 			continue
 		}
 		if queue.Status == StatusPending {
-			p.push(a.SHA256)
+			if err := p.mark(ctx, a.SHA256); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -288,7 +372,7 @@ func (p *Pool) Status(ctx context.Context, sum string) (st Status, ok bool, err 
 		return Status{}, false, err
 	}
 	if job != nil {
-		return Status{Status: job.Status, Chars: job.Chars, Error: job.Error}, true, nil
+		return Status{Status: job.Status, Chars: job.Chars, Error: job.Error, Truncated: job.Truncated}, true, nil
 	}
 	text, ok, err := p.store.Text(ctx, sum)
 	if err != nil || !ok {
@@ -399,19 +483,27 @@ func (p *Pool) work(ctx context.Context) {
 	}
 }
 
-// process reads one file and records the outcome.
+// process reads one file and records the outcome, if its job is pending
+// and no live process is reading it already.
 func (p *Pool) process(ctx context.Context, sum string) {
-	job, _, err := p.load(ctx, sum)
-	if err != nil || job == nil || job.Status != StatusPending {
-		if err != nil && ctx.Err() == nil {
-			p.log.Error("text extraction: cannot read the job", "sha256", sum, "err", err)
-		}
+	job, ok := p.claim(ctx, sum)
+	if !ok {
 		return
 	}
 	start := time.Now()
-	res, err := p.read(ctx, job)
+	readCtx, stopReading := context.WithCancelCause(ctx)
+	renewed := make(chan struct{})
+	go p.renew(readCtx, sum, stopReading, renewed)
+	res, err := p.read(readCtx, job)
+	lost := context.Cause(readCtx)
+	stopReading(nil)
+	<-renewed
 	if ctx.Err() != nil {
-		return // shutting down: the job stays pending for the next start
+		return // shutting down: the job stays pending; its lease runs out and anyone takes it up
+	}
+	if errors.Is(lost, errLeaseLost) {
+		p.log.Warn("text extraction: another process took the file over", "sha256", sum)
+		return
 	}
 	status, msg := StatusDone, ""
 	switch {
@@ -420,10 +512,20 @@ func (p *Pool) process(ctx context.Context, sum string) {
 		return
 	case errors.Is(err, ErrUnavailable):
 		status, msg = StatusUnavailable, strings.TrimPrefix(err.Error(), "extract: ")
+	case errors.Is(err, errChildDied) && job.Attempts < maxAttempts:
+		// Maybe the machine was short of memory just then: another go.
+		p.log.Warn("text extraction: the reader died; the file will be tried again", "sha256", sum,
+			"attempt", job.Attempts, "err", err)
+		p.release(ctx, sum, err.Error())
+		return
+	case errors.Is(err, errChildDied):
+		status, msg = StatusFailed, fmt.Sprintf("given up after %d attempts: %v", job.Attempts, err)
 	case err != nil:
 		status, msg = StatusFailed, err.Error()
-	default:
-		if err := p.store.PutText(ctx, sum, res.Text); err != nil {
+	}
+	text, truncated := capText(res.Text)
+	if status == StatusDone {
+		if err := p.store.PutText(ctx, sum, text); err != nil {
 			p.retryLater(ctx, sum, err)
 			return
 		}
@@ -441,26 +543,126 @@ func (p *Pool) process(ctx context.Context, sum string) {
 			p.store.Announce(ctx, cur.Records...)
 		}
 	}
-	chars := len([]rune(res.Text))
+	chars := len([]rune(text))
 	_, err = p.update(ctx, sum, func(j *Job, exists bool) bool {
 		if !exists {
 			*j = *job
 		}
-		j.Status, j.Error, j.Chars, j.Pages, j.Method = status, msg, chars, res.Pages, res.Method
+		j.Status, j.Error, j.Chars, j.Pages, j.Method, j.Truncated = status, msg, chars, res.Pages, res.Method, truncated
+		j.Owner, j.LeaseUntil = "", time.Time{}
 		return true
 	})
 	if err != nil {
 		p.log.Error("text extraction: recording the outcome failed", "sha256", sum, "err", err)
 		return
 	}
+	p.unmark(ctx, sum)
 	p.log.Info("text extraction", "sha256", sum, "type", job.ContentType, "status", status, "chars", chars,
-		"pages", res.Pages, "method", res.Method, "error", msg, "took", time.Since(start).Round(time.Millisecond))
+		"pages", res.Pages, "method", res.Method, "truncated", truncated, "error", msg, "took", time.Since(start).Round(time.Millisecond))
 }
 
-// retryLater leaves a job pending when storage failed, which is not the
-// file's fault, and queues it again in a minute.
+// claim takes the job of sum for this process: it must be pending, and not
+// held by a live process whose lease runs. Each claim counts an attempt. A
+// job that is no longer pending leaves the queue.
+func (p *Pool) claim(ctx context.Context, sum string) (*Job, bool) {
+	me := p.store.Instance()
+	var held, finished bool
+	job, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
+		held, finished = false, !exists || j.Status != StatusPending
+		if finished {
+			return false
+		}
+		if j.Owner != "" && j.Owner != me && time.Now().Before(j.LeaseUntil) {
+			if alive, err := p.store.Alive(ctx, j.Owner, j.Updated, leaseTTL); err != nil || alive {
+				held = true
+				return false
+			}
+		}
+		j.Owner, j.LeaseUntil = me, time.Now().Add(leaseTTL)
+		j.Attempts++
+		return true
+	})
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			p.log.Error("text extraction: cannot claim the job", "sha256", sum, "err", err)
+		}
+		return nil, false
+	case finished:
+		p.unmark(ctx, sum)
+		return nil, false
+	case held:
+		return nil, false
+	}
+	return &job, true
+}
+
+// errLeaseLost stops a reading whose job another process took over.
+var errLeaseLost = errors.New("extract: the job was taken over")
+
+// renew keeps the lease of the job of sum while its reading goes on (until
+// ctx ends), and stops the reading if another process took the job.
+func (p *Pool) renew(ctx context.Context, sum string, stop context.CancelCauseFunc, done chan<- struct{}) {
+	defer close(done)
+	me := p.store.Instance()
+	t := time.NewTicker(leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lost := false
+		_, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
+			if !exists || j.Owner != me {
+				lost = true
+				return false
+			}
+			j.LeaseUntil = time.Now().Add(leaseTTL)
+			return true
+		})
+		if lost {
+			stop(errLeaseLost)
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("text extraction: lease not renewed", "sha256", sum, "err", err)
+		}
+	}
+}
+
+// release gives the job of sum up for another attempt, after a moment.
+func (p *Pool) release(ctx context.Context, sum, why string) {
+	if _, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
+		if !exists || j.Owner != p.store.Instance() {
+			return false
+		}
+		j.Owner, j.LeaseUntil, j.Error = "", time.Time{}, why
+		return true
+	}); err != nil {
+		p.log.Error("text extraction: cannot release the job; its lease runs out instead", "sha256", sum, "err", err)
+	}
+	p.retryLater(ctx, sum, errors.New(why))
+}
+
+// capText cuts text at MaxText bytes, at a character boundary.
+func capText(text string) (string, bool) {
+	if len(text) <= MaxText {
+		return text, false
+	}
+	cut := MaxText
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut], true
+}
+
+// retryLater leaves a job pending when storage failed (not the file's
+// fault) or its reader died, and queues it again in a minute (pollQueue
+// would find it too).
 func (p *Pool) retryLater(ctx context.Context, sum string, err error) {
-	p.log.Error("text extraction: storage failed; trying again in a minute", "sha256", sum, "err", err)
+	p.log.Error("text extraction: trying again in a minute", "sha256", sum, "err", err)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -496,5 +698,17 @@ func (p *Pool) read(ctx context.Context, job *Job) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("extract: spool the file: %w", err)
 	}
-	return p.x.File(ctx, path, job.ContentType, dir)
+	return p.x.inChild(ctx, p.command(), path, job.ContentType, dir)
+}
+
+// command starts a child reader: Options.Command, or this program.
+func (p *Pool) command() []string {
+	if len(p.opt.Command) > 0 {
+		return p.opt.Command
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return []string{exe}
 }

@@ -31,6 +31,7 @@ import (
 )
 
 func main() {
+	extract.RunChildIfAsked()
 	measureOnly := flag.Bool("measure", false, "compare OCR resolutions and page segmentation modes")
 	pages := flag.Int("pages", 4, "scanned pages read per run")
 	dpis := flag.String("dpi", "150,200,300,400", "resolutions compared by -measure")

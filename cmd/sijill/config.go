@@ -59,7 +59,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	verifyEvery := fs.String("verify-every", env("SIJILL_VERIFY_EVERY", "24h"), "how often the server verifies every file and hash chain; 0 never (SIJILL_VERIFY_EVERY)")
 	verifyFirst := fs.String("verify-first", env("SIJILL_VERIFY_FIRST", "1m"), "when the first verification runs after start (SIJILL_VERIFY_FIRST)")
 	feedPoll := fs.String("feed-poll", env("SIJILL_FEED_POLL", "250ms"), "how often the change feed of the bucket is read (SIJILL_FEED_POLL)")
-	reconcile := fs.String("reconcile-every", env("SIJILL_RECONCILE_EVERY", "5m"), "how often the search index is compared with the whole bucket (SIJILL_RECONCILE_EVERY)")
+	reconcile := fs.String("reconcile-every", env("SIJILL_RECONCILE_EVERY", "2m"), "how often the search index is compared with the whole bucket (SIJILL_RECONCILE_EVERY)")
 	minFree := fs.String("index-min-free-mb", env("SIJILL_INDEX_MIN_FREE_MB", "64"), "free disk space the search index keeps under --data; below it, writes wait in the bucket (SIJILL_INDEX_MIN_FREE_MB)")
 	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")

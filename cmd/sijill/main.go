@@ -17,9 +17,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sijill/sijill/archive/extract"
 )
 
 func main() {
+	// A child started to read one uploaded file under limits (see
+	// extract.RunChildIfAsked) does only that.
+	extract.RunChildIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/archive/s3"
 	"github.com/sijill/sijill/archive/s3/s3test"
 )
@@ -29,6 +30,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	extract.RunChildIfAsked() // the in-process servers read files in children of this binary
 	srv, stop, err := s3test.StartMain()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -377,6 +379,7 @@ func TestConcurrentCreatesOneProcessLocalFolder(t *testing.T) {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
+	data string // its --data
 	out  *procLog
 }
 
@@ -400,7 +403,7 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, out: &procLog{path: filepath.Join(t.TempDir(), "sijill.log")}}
+	p := &proc{cmd: cmd, base: "http://127.0.0.1:" + port, data: dataDir, out: &procLog{path: filepath.Join(t.TempDir(), "sijill.log")}}
 	logFile, err := os.Create(p.out.path)
 	if err != nil {
 		t.Fatal(err)

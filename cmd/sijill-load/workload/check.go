@@ -131,13 +131,32 @@ func (w *Workload) Check(ctx context.Context, store *archive.Store) (*CheckResul
 	if err := w.waitIndexed(ctx); err != nil {
 		return nil, err
 	}
-	total, err := w.indexTotal(ctx)
-	if err != nil {
-		return nil, err
+	// A write the server sent just before it was killed may land after
+	// the restarted server listed the bucket; its reconciler finds it
+	// within a settle period. Wait for that, with a ceiling.
+	settle := w.opt.IndexSettle
+	if settle == 0 {
+		settle = 90 * time.Second
 	}
-	res.Indexed = total
-	if total != uint64(res.Records) {
-		problem("the search index counts %d records, storage %d", total, res.Records)
+	deadline := time.Now().Add(settle)
+	for {
+		total, err := w.indexTotal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res.Indexed = total
+		if total == uint64(res.Records) {
+			break
+		}
+		if time.Now().After(deadline) {
+			problem("the search index counts %d records, storage %d", total, res.Records)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	return res, nil
 }
@@ -180,18 +199,18 @@ func (w *Workload) readBack(ctx context.Context, uploads []Upload) []string {
 	return problems
 }
 
-// waitIndexed waits (up to two minutes) while the server says its index is
-// being rebuilt, so the count compares a finished index.
+// waitIndexed waits (up to two minutes) until the server says it is ready
+// (/readyz): its index rebuilt or reconciled with the bucket and following
+// it, so the count compares an index in step.
 func (w *Workload) waitIndexed(ctx context.Context) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		a := w.send(ctx, "GET", "/healthz", nil, "", nil)
-		var h struct{ Index string }
-		if a.err == nil && a.status == http.StatusOK && json.Unmarshal(a.body, &h) == nil && h.Index != "indexing" {
+		a := w.send(ctx, "GET", "/readyz", nil, "", nil)
+		if a.err == nil && a.status == http.StatusOK {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("workload: the index is still rebuilding after two minutes (%s %s)", a.failure(), a.body)
+			return fmt.Errorf("workload: the server is still not ready after two minutes (%s %s)", a.failure(), a.body)
 		}
 		select {
 		case <-ctx.Done():

@@ -60,7 +60,12 @@ type Options struct {
 	// BookEvery makes one print in BookEvery a whole register book rather than
 	// a single record (books grow with the register); 20 when zero.
 	BookEvery int
-	HTTP      *http.Client // http.DefaultClient when nil
+	// IndexSettle is how long Check waits for the index to count what
+	// storage holds: a write a killed server sent may land after the
+	// restarted one listed the bucket, and its reconciler finds it within a
+	// settle period (20 s). 90 s when zero.
+	IndexSettle time.Duration
+	HTTP        *http.Client // http.DefaultClient when nil
 }
 
 // Create is an acknowledged create: the server answered 200 or 201 with this record.
