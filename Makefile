@@ -16,7 +16,7 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr fuzz load
+.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr bench-follow fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -70,6 +70,10 @@ bench-search: deps
 bench-ocr: deps
 	$(GO) run ./bench/ocr
 
+## bench-follow: follow lag across three servers on one MinIO bucket under load, and a new server's rebuild rate and memory.
+bench-follow: $(MINIO)
+	$(GO) run ./bench/follow
+
 ## fuzz: each fuzzer for FUZZTIME (their seed corpora already run in make test).
 FUZZTIME ?= 30s
 fuzz:
@@ -84,8 +88,10 @@ fuzz:
 bench-print: deps
 	$(GO) run ./render/bench
 
-## load: 20 clients on a real sijill over MinIO for LOAD_DURATION (60s): ops/s, p50/p99 per operation,
-## errors, then the archive check; exit 1 on any failed operation or problem found.
+## load: 20 clients on real sijill servers over MinIO for LOAD_DURATION (60s): ops/s, p50/p99 per
+## operation, errors, then the archive check (every server's index against the bucket); exit 1 on any
+## failed operation or problem found. LOAD_FLAGS passes more: -processes 3, -outage pause|kill.
 LOAD_DURATION ?= 60s
+LOAD_FLAGS ?=
 load: $(MINIO)
-	$(GO) run ./cmd/sijill-load -duration $(LOAD_DURATION)
+	$(GO) run ./cmd/sijill-load -duration $(LOAD_DURATION) $(LOAD_FLAGS)

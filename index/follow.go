@@ -139,6 +139,14 @@ func (ix *Index) Follow(ctx context.Context, src Source, opt FollowOptions) {
 			return
 		case <-tick.C:
 		}
+		if ix.damaged.Load() && ix.checkDisk() == nil {
+			ix.log.Warn("index: reopening the index after a failure of the search engine")
+			if err := ix.repair(); err != nil {
+				opt.OnError("reopening the search index failed", err)
+				continue
+			}
+			f.catchUp(ctx)
+		}
 		f.poll(ctx)
 		switch {
 		case ix.diskRecovered():

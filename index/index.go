@@ -99,6 +99,7 @@ type Index struct {
 	// State for readiness (see State).
 	rebuilding atomic.Bool
 	diskLow    atomic.Bool
+	damaged    atomic.Bool // Bleve failed (a recovered panic): reopen the parts
 	followed   atomic.Int64 // unix nanoseconds of the last complete look at the feed; 0 never
 	following  atomic.Bool
 
@@ -309,11 +310,28 @@ func openOrCreate(dir string, logger *slog.Logger) (bleve.Index, bool, error) {
 	return bi, false, nil
 }
 
-// boltConfig bounds the wait for the lock of Bleve's own root file: the
-// index lock (lockDir) is taken first, so this only guards against a bug,
-// but a bug must not hang a process for ever. A new map each time: Bleve
-// writes the index's path into the map it is given.
-func boltConfig() map[string]interface{} { return map[string]interface{}{"bolt_timeout": "5s"} }
+// boltConfig is the configuration of every Bleve index of Sijill. A new map
+// each time: Bleve writes the index's path into the map it is given.
+//
+// bolt_timeout bounds the wait for the lock of Bleve's own root file: the
+// index lock (lockDir) is taken first, so this only guards against a bug, but
+// a bug must not hang a process for ever.
+//
+// unsafe_batch makes a batch return once it is searchable, not once it is
+// written to disk, and that is what keeps a full disk from breaking the
+// index. In Bleve v2.6.3, a batch that waits for its persistence and gets the
+// persister's error (no space left on device) has its new segment closed by
+// Scorch.Batch although the introducer has already put it in the index's
+// root; the closed segment's caches are nil, and every later read of it
+// panics with "assignment to entry in nil map" (zapx/v17
+// inverted_text_cache.go:94): searches, later batches, and the merger, which
+// then stops merging for good. Without the wait, nothing is closed: the
+// persister retries until space returns. What the index loses in a crash
+// before persisting is found again by the reconciler, which compares the
+// index with the bucket at every start.
+func boltConfig() map[string]interface{} {
+	return map[string]interface{}{"bolt_timeout": "5s", "unsafe_batch": true}
+}
 
 // create makes an empty index at dir and stamps it with MappingVersion.
 func create(dir string) (bleve.Index, error) {
@@ -328,7 +346,42 @@ func create(dir string) (bleve.Index, error) {
 		_ = bi.Close()
 		return nil, fmt.Errorf("index: stamp mapping version in %s: %w", dir, err)
 	}
+	if err := flush(bi, time.Minute); err != nil {
+		_ = bi.Close()
+		return nil, err
+	}
 	return bi, nil
+}
+
+// flushKey is set by flush: a write that makes the persister run.
+var flushKey = []byte("sijill_flushed")
+
+// flush waits, up to timeout, until everything written to bi so far is on
+// disk (see boltConfig: batches do not wait for it): it sends a batch with a
+// persisted callback, which the persister calls once it has written the
+// index's root, and with it every write before.
+func flush(bi bleve.Index, timeout time.Duration) error {
+	done := make(chan error, 1)
+	b := bi.NewBatch()
+	b.SetInternal(flushKey, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	b.SetPersistedCallback(func(err error) {
+		select {
+		case done <- err:
+		default:
+		}
+	})
+	if err := bi.Batch(b); err != nil {
+		return fmt.Errorf("index: flush: %w", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("index: flush: %w", err)
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("index: flush: not written to disk after %s (a full disk?); the reconciler will catch up", timeout)
+	}
 }
 
 // setParts installs parts and the alias over both. Called with mu held (or
@@ -356,6 +409,9 @@ func (ix *Index) Close() error {
 	}
 	var errs []error
 	for i, p := range ix.parts {
+		if err := flush(p.bi, 10*time.Second); err != nil {
+			ix.log.Warn("index: closing with writes not yet on disk", "part", partNames[i], "err", err)
+		}
 		if err := p.bi.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("index: close %s: %w", partNames[i], err))
 		}
@@ -419,6 +475,29 @@ func (ix *Index) hasCaughtUp() bool {
 
 // behindAfter is how long the feed may go unread before the index is behind.
 const behindAfter = 5 * time.Second
+
+// repair reopens the parts from what they hold on disk, after Bleve failed
+// in memory (damaged), and reads their versions again; the caller then
+// reconciles, to put back what was only in memory.
+func (ix *Index) repair() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.parts[0] == nil {
+		return errClosed
+	}
+	for _, p := range ix.parts {
+		_ = p.bi.Close()
+	}
+	parts, rebuild, err := openParts(ix.dir, ix.log)
+	if err != nil {
+		ix.parts, ix.all = [2]*part{}, nil
+		return fmt.Errorf("index: reopen after a failure: %w", err)
+	}
+	ix.setParts(parts)
+	ix.needsRebuild = ix.needsRebuild || rebuild
+	ix.damaged.Store(false)
+	return ix.loadVersionsLocked()
+}
 
 // reopenAfterFailedSwap reopens the current directory after a failed swap,
 // so the index keeps serving; it returns cause. Called with ix.mu held.

@@ -67,6 +67,9 @@ func TestOpenLifecycle(t *testing.T) {
 	if err := bi.SetInternal(mappingVersionKey, []byte("sijill-0")); err != nil {
 		t.Fatal(err)
 	}
+	if err := flush(bi, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	bi.Close()
 	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {

@@ -131,6 +131,9 @@ func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, t
 		return fmt.Errorf("index: rebuild: replay: %w", diskErr(err))
 	}
 	for _, p := range nparts {
+		if err := flush(p.bi, time.Minute); err != nil {
+			return fmt.Errorf("index: rebuild: %w", diskErr(err))
+		}
 		if err := p.bi.Close(); err != nil {
 			return fmt.Errorf("index: rebuild: close new index: %w", err)
 		}

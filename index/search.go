@@ -180,9 +180,18 @@ func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
 
 // search runs req on the normal part, or on both parts through their alias
 // when all; highlights are made after, without holding up a Rebuild's swap.
-func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest, all bool) (*bleve.SearchResult, error) {
+func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest, all bool) (_ *bleve.SearchResult, err error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	defer func() {
+		if r := recover(); r != nil {
+			// A damaged index must not take the process down, nor answer
+			// 500: it is reopened from disk and caught up (see Follow).
+			ix.damaged.Store(true)
+			ix.log.Error("index: the search engine failed; the index will be reopened", "panic", r)
+			err = archive.Errorf(archive.EUNAVAILABLE, "the search index is being repaired; try again shortly")
+		}
+	}()
 	if ix.parts[0] == nil {
 		return nil, errClosed
 	}

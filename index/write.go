@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/blevesearch/bleve/v2"
@@ -65,13 +66,13 @@ func (ix *Index) put(ctx context.Context, rec *archive.Record, etag string, text
 	// Leave the other part first: a record made confidential is out of the
 	// readers' part before it is anywhere else, never in both.
 	if !known || cur.restricted != restricted {
-		if err := other.c.commit(other.bi, nil, rec.ID); err != nil {
+		if err := other.c.commit(other.bi, nil, rec.ID, &ix.damaged); err != nil {
 			return fmt.Errorf("index: put %s: %w", rec.ID, diskErr(err))
 		}
 	}
 	v := docVersion{etag: etag, version: rec.Version, restricted: restricted, missing: missing}
 	doc := ix.an.buildDocument(rec, texts, v)
-	if err := here.c.commit(here.bi, doc, ""); err != nil {
+	if err := here.c.commit(here.bi, doc, "", &ix.damaged); err != nil {
 		return fmt.Errorf("index: put %s: %w", rec.ID, diskErr(err))
 	}
 	ix.setVersion(rec.ID, v, true)
@@ -100,7 +101,7 @@ func (ix *Index) delete(id string) error {
 		return errClosed
 	}
 	for _, p := range ix.parts {
-		if err := p.c.commit(p.bi, nil, id); err != nil {
+		if err := p.c.commit(p.bi, nil, id, &ix.damaged); err != nil {
 			return fmt.Errorf("index: delete %s: %w", id, diskErr(err))
 		}
 	}
@@ -163,7 +164,7 @@ type commitOp struct {
 }
 
 // commit indexes doc (or deletes del) in bi with the writes waiting beside it.
-func (c *committer) commit(bi bleve.Index, doc *document.Document, del string) error {
+func (c *committer) commit(bi bleve.Index, doc *document.Document, del string, damaged *atomic.Bool) error {
 	op := &commitOp{doc: doc, del: del, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, op)
@@ -176,7 +177,7 @@ func (c *committer) commit(bi bleve.Index, doc *document.Document, del string) e
 		ops := c.queue
 		c.queue = nil
 		c.mu.Unlock()
-		err := writeBatch(bi, ops)
+		err := writeBatch(bi, ops, damaged)
 		for _, o := range ops {
 			o.done <- err
 		}
@@ -187,11 +188,12 @@ func (c *committer) commit(bi bleve.Index, doc *document.Document, del string) e
 	return <-op.done
 }
 
-// writeBatch writes ops as one Bleve batch. A panic inside Bleve (seen
-// when its files meet a full disk) fails the batch instead of the process.
-func writeBatch(bi bleve.Index, ops []*commitOp) (err error) {
+// writeBatch writes ops as one Bleve batch. A panic inside Bleve fails the
+// batch instead of the process (and the index is reopened: see repair).
+func writeBatch(bi bleve.Index, ops []*commitOp, damaged *atomic.Bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			damaged.Store(true)
 			err = fmt.Errorf("index: the search engine failed writing a batch: %v", r)
 		}
 	}()

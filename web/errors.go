@@ -33,6 +33,10 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case archive.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case archive.EUNKNOWN:
+		// Not 503, which promises that nothing was written: the storage
+		// took the write and did not answer.
+		return http.StatusGatewayTimeout
 	case archive.ESTORAGEFULL:
 		return http.StatusInsufficientStorage
 	}
@@ -85,7 +89,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		level = slog.LevelError
 	}
 	s.log.Log(c.UserContext(), level, "request error", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout {
 		c.Set(fiber.HeaderRetryAfter, "5")
 	}
 	return c.Status(status).JSON(body)

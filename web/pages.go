@@ -143,12 +143,12 @@ func (u *ui) errorPage(c *fiber.Ctx, err error) error {
 	default:
 		u.s.log.Info("page error", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout {
 		c.Set(fiber.HeaderRetryAfter, "5")
 	}
 	key := "error.other"
 	switch status {
-	case 400, 401, 403, 404, 409, 412, 413, 415, 429, 503, 507:
+	case 400, 401, 403, 404, 409, 412, 413, 415, 429, 503, 504, 507:
 		key = "error." + strconv.Itoa(status)
 	}
 	return u.render(c, status, "error", "", errorData{Status: status, Key: key})

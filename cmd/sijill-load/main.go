@@ -58,8 +58,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clients := fs.Int("clients", 20, "clients working at once")
 	bin := fs.String("sijill", "", "sijill binary to run (default: go build ./cmd/sijill)")
 	storage := fs.String("storage", "minio", "the S3 service under the server: minio or versitygw (POSIX back end)")
+	processes := fs.Int("processes", 1, "sijill servers sharing the bucket, each with its own index; clients are spread over them")
+	outage := fs.String("outage", "", "storage trouble a third of the way in: pause (MinIO stopped for 10 s, requests left unanswered) or kill (MinIO killed, restarted 5 s later); clients then retry as the errors tell them")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *processes < 1 {
+		return fmt.Errorf("-processes %d: want at least 1", *processes)
+	}
+	if *outage != "" && *outage != "pause" && *outage != "kill" {
+		return fmt.Errorf("-outage %q: want pause or kill", *outage)
 	}
 
 	tmp, err := os.MkdirTemp("", "sijill-load-*")
@@ -78,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg      s3.Config
 		stopS3   func()
 		endpoint string
+		mio      *s3test.Server
 	)
 	switch *storage {
 	case "minio":
@@ -85,7 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg, stopS3, endpoint = srv.Config(s3test.BucketName()), stop, "MinIO "+srv.Endpoint()
+		cfg, stopS3, endpoint, mio = srv.Config(s3test.BucketName()), stop, "MinIO "+srv.Endpoint(), srv
+
 	case "versitygw":
 		gw, stop, err := s3test.StartVersityGWMain()
 		if err != nil {
@@ -96,24 +106,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-storage %q: want minio or versitygw", *storage)
 	}
 	defer stopS3()
+	if *outage != "" && mio == nil {
+		return fmt.Errorf("-outage needs -storage minio")
+	}
 
 	password := randomHex(12)
-	srv, err := startServer(ctx, *bin, filepath.Join(tmp, "data"), cfg, password, stderr)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	token, err := workload.Login(ctx, srv.base, "admin", password)
-	if err != nil {
-		return err
+	var servers []*server
+	var targets []workload.Server
+	for i := range *processes {
+		srv, err := startServer(ctx, *bin, filepath.Join(tmp, fmt.Sprintf("data-%d", i+1)), cfg, password, stderr)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		token, err := workload.Login(ctx, srv.base, "admin", password)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
+		targets = append(targets, workload.Server{Base: srv.base, Token: token})
 	}
 
-	fmt.Fprintf(stdout, "sijill %s on %s: %d clients for %s (creates, scan uploads, searches, prints)\n",
-		srv.base, endpoint, *clients, *duration)
-	w := workload.New(workload.Options{Base: srv.base, Token: token, Clients: *clients})
+	fmt.Fprintf(stdout, "%d sijill server(s) on %s: %d clients for %s (creates, scan uploads, searches, prints)\n",
+		len(servers), endpoint, *clients, *duration)
+	opt := workload.Options{Base: targets[0].Base, Token: targets[0].Token, More: targets[1:], Clients: *clients}
+	if *outage != "" {
+		// Clients retry a 503, a 504 and a 409 "in progress" with the same
+		// Idempotency-Key for up to a minute, as the answers tell them to.
+		opt.RetryFor = time.Minute
+	}
+	w := workload.New(opt)
 	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	troubled := make(chan error, 1)
+	go func() { troubled <- storageTrouble(runCtx, mio, *outage, *duration/3, stdout) }()
 	w.Run(runCtx)
 	cancel()
+	if err := <-troubled; err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -132,9 +162,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s (%s)\n", res, time.Since(started).Round(time.Millisecond))
 
-	if err := srv.stop(); err != nil {
-		fmt.Fprintf(stdout, "the server did not stop cleanly: %v\n", err)
-		return errFailed
+	for _, srv := range servers {
+		if err := srv.stop(); err != nil {
+			fmt.Fprintf(stdout, "the server did not stop cleanly: %v\n", err)
+			return errFailed
+		}
 	}
 	failed := !res.OK()
 	for _, r := range reports {
@@ -147,6 +179,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
+}
+
+// storageTrouble pauses or kills MinIO after, for a while, unless ctx ends
+// first; what does not start is not an error. The storage is always back
+// when it returns.
+func storageTrouble(ctx context.Context, mio *s3test.Server, kind string, after time.Duration, out io.Writer) error {
+	if kind == "" {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(after):
+	}
+	switch kind {
+	case "pause":
+		fmt.Fprintln(out, "MinIO paused for 10 s …")
+		if err := mio.Pause(); err != nil {
+			return err
+		}
+		time.Sleep(10 * time.Second)
+		fmt.Fprintln(out, "MinIO resumed")
+		return mio.Resume()
+	default:
+		fmt.Fprintln(out, "MinIO killed …")
+		if err := mio.Kill(); err != nil {
+			return err
+		}
+		time.Sleep(5 * time.Second)
+		fmt.Fprintln(out, "MinIO restarted")
+		return mio.Start()
+	}
 }
 
 // server is a sijill serve process.

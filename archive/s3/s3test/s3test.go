@@ -285,6 +285,23 @@ func (s *Server) Stop() error { return s.stop(syscall.SIGTERM) }
 // later Start. Killing a stopped server does nothing.
 func (s *Server) Kill() error { return s.stop(syscall.SIGKILL) }
 
+// Pause stops the server's process (SIGSTOP) without closing its
+// connections: requests sent to it wait unanswered, as on a hung disk or a
+// stalled network, until Resume.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT); what it was sent is answered.
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("s3test: the server is not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 func (s *Server) stop(sig syscall.Signal) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -128,34 +128,39 @@ func (w *Workload) Check(ctx context.Context, store *archive.Store) (*CheckResul
 		problem("%s", p)
 	}
 
-	if err := w.waitIndexed(ctx); err != nil {
-		return nil, err
-	}
-	// A write the server sent just before it was killed may land after
-	// the restarted server listed the bucket; its reconciler finds it
+	// Every server's index counts what storage holds, once it says it is
+	// ready. A write a server sent just before it was killed may land
+	// after the restarted one listed the bucket; its reconciler finds it
 	// within a settle period. Wait for that, with a ceiling.
 	settle := w.opt.IndexSettle
 	if settle == 0 {
 		settle = 90 * time.Second
 	}
-	deadline := time.Now().Add(settle)
-	for {
-		total, err := w.indexTotal(ctx)
-		if err != nil {
+	for i, s := range w.servers() {
+		if err := w.waitIndexed(ctx, s); err != nil {
 			return nil, err
 		}
-		res.Indexed = total
-		if total == uint64(res.Records) {
-			break
-		}
-		if time.Now().After(deadline) {
-			problem("the search index counts %d records, storage %d", total, res.Records)
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		deadline := time.Now().Add(settle)
+		for {
+			total, err := w.indexTotal(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				res.Indexed = total
+			}
+			if total == uint64(res.Records) {
+				break
+			}
+			if time.Now().After(deadline) {
+				problem("the search index of server %d (%s) counts %d records, storage %d", i+1, s.Base, total, res.Records)
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
 	}
 	return res, nil
@@ -175,7 +180,7 @@ func (w *Workload) readBack(ctx context.Context, uploads []Upload) []string {
 		go func() {
 			defer wg.Done()
 			for u := range next {
-				a := w.send(ctx, "GET", "/api/v1/records/"+u.RecordID+"/attachments/"+u.SHA256, nil, "", nil)
+				a := w.send(ctx, w.via(0), "GET", "/api/v1/records/"+u.RecordID+"/attachments/"+u.SHA256, nil, "", nil)
 				var p string
 				switch sum := sha256.Sum256(a.body); {
 				case a.err != nil || a.status != http.StatusOK:
@@ -202,10 +207,10 @@ func (w *Workload) readBack(ctx context.Context, uploads []Upload) []string {
 // waitIndexed waits (up to two minutes) until the server says it is ready
 // (/readyz): its index rebuilt or reconciled with the bucket and following
 // it, so the count compares an index in step.
-func (w *Workload) waitIndexed(ctx context.Context) error {
+func (w *Workload) waitIndexed(ctx context.Context, s Server) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		a := w.send(ctx, "GET", "/readyz", nil, "", nil)
+		a := w.send(ctx, s, "GET", "/readyz", nil, "", nil)
 		if a.err == nil && a.status == http.StatusOK {
 			return nil
 		}
@@ -222,8 +227,8 @@ func (w *Workload) waitIndexed(ctx context.Context) error {
 
 // indexTotal asks the search endpoint, with an empty query as an admin, how
 // many records the index holds.
-func (w *Workload) indexTotal(ctx context.Context) (uint64, error) {
-	a := w.send(ctx, "GET", "/api/v1/search?size=1", nil, "", nil)
+func (w *Workload) indexTotal(ctx context.Context, s Server) (uint64, error) {
+	a := w.send(ctx, s, "GET", "/api/v1/search?size=1", nil, "", nil)
 	if a.err != nil || a.status != http.StatusOK {
 		return 0, fmt.Errorf("workload: search for the index count: %s %s: %w", a.failure(), a.body, errBadAnswer)
 	}

@@ -48,9 +48,12 @@ var ops = []Op{OpCreate, OpUpload, OpSearch, OpPrint}
 
 // Options configures a Workload.
 type Options struct {
-	Base    string // the server, http://host:port
-	Token   string // an admin's bearer token
-	Clients int    // clients working at once; 20 when zero
+	Base  string // the server, http://host:port
+	Token string // an admin's bearer token
+	// More are further servers on the same bucket: client i works through
+	// server i mod (1+len(More)), the first being Base.
+	More    []Server
+	Clients int // clients working at once; 20 when zero
 	// RetryFor is how long one operation keeps retrying a 503, a 409 "still in
 	// progress" or a failed connection, resending the same Idempotency-Key, as a
 	// careful client does. Zero: no retries; the first failure is final.
@@ -66,6 +69,12 @@ type Options struct {
 	// settle period (20 s). 90 s when zero.
 	IndexSettle time.Duration
 	HTTP        *http.Client // http.DefaultClient when nil
+}
+
+// Server is one process serving the archive, with an admin's token there.
+type Server struct {
+	Base  string
+	Token string
 }
 
 // Create is an acknowledged create: the server answered 200 or 201 with this record.
@@ -171,21 +180,21 @@ func (w *Workload) client(ctx context.Context, id int) {
 		case r < 40 || len(mine) == 0:
 			reg := w.opt.Registers[rng.IntN(len(w.opt.Registers))]
 			subj := fmt.Sprintf("%s — عميل %d رقم %d %s", subjects[rng.IntN(len(subjects))], id, n, randomTag(rng))
-			if c, ok := w.create(ctx, reg, subj, fmt.Sprintf("load-%d-%d-%s", id, n, randomTag(rng))); ok {
+			if c, ok := w.create(ctx, w.via(id), reg, subj, fmt.Sprintf("load-%d-%d-%s", id, n, randomTag(rng))); ok {
 				mine = append(mine, c)
 			}
 		case r < 65:
 			rec := mine[rng.IntN(len(mine))]
-			w.upload(ctx, rec.ID, w.scan(rng, id, n))
+			w.upload(ctx, w.via(id), rec.ID, w.scan(rng, id, n))
 		case r < 92:
-			w.search(ctx, words[rng.IntN(len(words))])
+			w.search(ctx, w.via(id), words[rng.IntN(len(words))])
 		default:
 			rec := mine[rng.IntN(len(mine))]
 			path := "/api/v1/records/" + rec.ID + "/print.pdf"
 			if rng.IntN(w.opt.BookEvery) == 0 {
 				path = fmt.Sprintf("/api/v1/registers/%s/%d/book.pdf", rec.Register, rec.Year)
 			}
-			w.print(ctx, path)
+			w.print(ctx, w.via(id), path)
 		}
 	}
 }
@@ -213,7 +222,7 @@ type attempt struct {
 // retryable says whether a careful client would send the same request again.
 func (a attempt) retryable() bool {
 	return a.err != nil || a.status == http.StatusServiceUnavailable || a.status == http.StatusConflict ||
-		a.status == http.StatusTooManyRequests || a.status == http.StatusBadGateway
+		a.status == http.StatusTooManyRequests || a.status == http.StatusBadGateway || a.status == http.StatusGatewayTimeout
 }
 
 func (a attempt) failure() string {
@@ -254,10 +263,21 @@ func (w *Workload) do(ctx context.Context, op Op, ok func(int) bool, send func()
 	return a, true
 }
 
-func (w *Workload) send(ctx context.Context, method, path string, body []byte, ctype string, hdr map[string]string) attempt {
+// servers returns every server, the first being Base.
+func (w *Workload) servers() []Server {
 	w.mu.Lock()
-	base, token := w.opt.Base, w.opt.Token
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	return append([]Server{{w.opt.Base, w.opt.Token}}, w.opt.More...)
+}
+
+// via is the server client c works through.
+func (w *Workload) via(c int) Server {
+	all := w.servers()
+	return all[c%len(all)]
+}
+
+func (w *Workload) send(ctx context.Context, s Server, method, path string, body []byte, ctype string, hdr map[string]string) attempt {
+	base, token := s.Base, s.Token
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
@@ -283,10 +303,10 @@ func (w *Workload) send(ctx context.Context, method, path string, body []byte, c
 	return attempt{status: resp.StatusCode, body: data}
 }
 
-func (w *Workload) create(ctx context.Context, reg, subject, key string) (Create, bool) {
+func (w *Workload) create(ctx context.Context, s Server, reg, subject, key string) (Create, bool) {
 	body, _ := json.Marshal(map[string]string{"subject": subject, "from": "الكتابة الجهوية", "body": "نص الرسالة: " + subject})
 	a, ok := w.do(ctx, OpCreate, func(st int) bool { return st == 201 || st == 200 }, func() attempt {
-		return w.send(ctx, "POST", "/api/v1/registers/"+reg+"/records", body, "application/json", map[string]string{"Idempotency-Key": key})
+		return w.send(ctx, s, "POST", "/api/v1/registers/"+reg+"/records", body, "application/json", map[string]string{"Idempotency-Key": key})
 	})
 	if !ok {
 		return Create{}, false
@@ -310,7 +330,7 @@ func (w *Workload) fail(op Op, why string) {
 	w.mu.Unlock()
 }
 
-func (w *Workload) upload(ctx context.Context, recordID string, f scanFile) {
+func (w *Workload) upload(ctx context.Context, s Server, recordID string, f scanFile) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := textproto.MIMEHeader{}
@@ -323,7 +343,7 @@ func (w *Workload) upload(ctx context.Context, recordID string, f scanFile) {
 	sum := sha256.Sum256(f.data)
 	want := hex.EncodeToString(sum[:])
 	a, ok := w.do(ctx, OpUpload, func(st int) bool { return st == 201 }, func() attempt {
-		return w.send(ctx, "POST", "/api/v1/records/"+recordID+"/attachments", body, mw.FormDataContentType(), nil)
+		return w.send(ctx, s, "POST", "/api/v1/records/"+recordID+"/attachments", body, mw.FormDataContentType(), nil)
 	})
 	if !ok {
 		return
@@ -342,15 +362,15 @@ func (w *Workload) upload(ctx context.Context, recordID string, f scanFile) {
 	w.mu.Unlock()
 }
 
-func (w *Workload) search(ctx context.Context, word string) {
+func (w *Workload) search(ctx context.Context, s Server, word string) {
 	w.do(ctx, OpSearch, func(st int) bool { return st == 200 }, func() attempt {
-		return w.send(ctx, "GET", "/api/v1/search?q="+urlEscape(word), nil, "", nil)
+		return w.send(ctx, s, "GET", "/api/v1/search?q="+urlEscape(word), nil, "", nil)
 	})
 }
 
-func (w *Workload) print(ctx context.Context, path string) {
+func (w *Workload) print(ctx context.Context, s Server, path string) {
 	a, ok := w.do(ctx, OpPrint, func(st int) bool { return st == 200 }, func() attempt {
-		return w.send(ctx, "GET", path, nil, "", nil)
+		return w.send(ctx, s, "GET", path, nil, "", nil)
 	})
 	if ok && !bytes.HasPrefix(a.body, []byte("%PDF-")) {
 		w.fail(OpPrint, "not a PDF")
