@@ -99,7 +99,7 @@ type Index struct {
 	// State for readiness (see State).
 	rebuilding atomic.Bool
 	diskLow    atomic.Bool
-	damaged    atomic.Bool // Bleve failed (a recovered panic): reopen the parts
+	damaged    atomic.Bool  // Bleve failed (a recovered panic): reopen the parts
 	followed   atomic.Int64 // unix nanoseconds of the last complete look at the feed; 0 never
 	following  atomic.Bool
 

@@ -5,12 +5,13 @@
 //   - follow lag: how long after a write is acknowledged by one process the
 //     other processes find it by search, while the load harness's clients
 //     work on all of them (p50/p99, against the 2 s target);
+//
 //   - a new process's rebuild: records indexed per second and the peak memory
 //     of the process, for an archive of -records records (with attachment
 //     text), beside the time a bare minio-go client takes to read the same
 //     objects (sixteen GETs at once) in the same run.
 //
-//	go run ./bench/follow [-processes 3] [-lag 200] [-records 9200]
+//     go run ./bench/follow [-processes 3] [-lag 200] [-records 9200]
 package main
 
 import (
