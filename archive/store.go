@@ -30,6 +30,8 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 	tmpDir string
+	// resolveWait bounds the reading back of an unanswered write.
+	resolveWait time.Duration
 
 	// numbering serialises creates per register and year inside this process;
 	// other processes are kept apart by the Bucket's create-only write.
@@ -66,6 +68,9 @@ type Options struct {
 	// TempDir holds uploads while they are hashed and checked; it should be on
 	// the same file system as a folder Bucket, so blobs are moved, not copied.
 	TempDir string
+	// ResolveWait bounds how long a write whose answer was lost is read back
+	// before its outcome is called unknown (0: 15 s).
+	ResolveWait time.Duration
 }
 
 // NewStore returns a Store over bucket.
@@ -82,8 +87,11 @@ func NewStore(bucket Bucket, opt Options) *Store {
 	if opt.TempDir == "" {
 		opt.TempDir = os.TempDir()
 	}
+	if opt.ResolveWait <= 0 {
+		opt.ResolveWait = resolveWait
+	}
 	return &Store{
-		bucket: bucket, loc: opt.Location, now: opt.Now, log: opt.Logger, tmpDir: opt.TempDir,
+		bucket: bucket, loc: opt.Location, now: opt.Now, log: opt.Logger, tmpDir: opt.TempDir, resolveWait: opt.ResolveWait,
 		regLock: map[string]*sync.Mutex{}, last: map[string]lastEntry{},
 		entropy:  ulid.Monotonic(cryptoReader{}, 0),
 		instance: ulid.Make().String(),

@@ -3,6 +3,8 @@ package archive_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -362,5 +364,77 @@ func TestIdempotentRetryAfterStorageFailure(t *testing.T) {
 	again, created, err := s.Create(ctx, "u", archive.Incoming, f, nil, "retry-key")
 	if err != nil || created || again.ID != rec.ID {
 		t.Fatalf("second retry: %+v created=%v err=%v, want the same record", again, created, err)
+	}
+}
+
+// TestRetryAfterAClaimOfADeadProcess: a process claimed an Idempotency-Key
+// and died before registering anything. A retry through another process
+// goes on at once (its heartbeat says it died), instead of answering 409
+// until a timeout; while the claiming process lives, the retry waits for
+// its outcome and gets its record.
+func TestRetryAfterAClaimOfADeadProcess(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := archive.Fields{Subject: str("رسالة أُعيد إرسالها")}
+	claimOf := func(key, owner string) (string, []byte) {
+		sum := sha256.Sum256([]byte(key))
+		body := fmt.Sprintf(`{"register":"incoming","year":%d,"owner":%q,"after":0,"claimed_at":%q}`,
+			time.Now().Year(), owner, time.Now().UTC().Format(time.RFC3339Nano))
+		return "idempotency/incoming/" + hex.EncodeToString(sum[:]) + ".json", []byte(body)
+	}
+
+	// The dead process: it announced itself, claimed the key, and ended
+	// without a word (the next start on its data directory says so).
+	dead := newStore(t, dir, archive.Options{})
+	stop, err := dead.StartInstance(ctx, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, body := claimOf("crashed-key", dead.Instance())
+	if _, err := dead.Bucket().Create(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	stop() // ended: the previous run of its data directory is declared gone
+	other := newStore(t, dir, archive.Options{})
+	began := time.Now()
+	rec, created, err := other.Create(ctx, "u", archive.Incoming, f, nil, "crashed-key")
+	if err != nil || !created || rec.Number != 1 {
+		t.Fatalf("retry after the claiming process died: %+v %v %v, want number 1", rec, created, err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("the retry waited %s for a dead process's claim", d)
+	}
+
+	// A live process holding the claim: the retry waits for it, and gets
+	// the record it makes.
+	live := newStore(t, dir, archive.Options{})
+	stopLive, err := live.StartInstance(ctx, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopLive()
+	key, body = claimOf("live-key", live.Instance())
+	if _, err := live.Bucket().Create(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		rec     *archive.Record
+		created bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, c, err := other.Create(ctx, "u", archive.Incoming, f, nil, "live-key")
+		done <- result{r, c, err}
+	}()
+	// The live process goes on: its own retry of the request takes its claim
+	// over (it is its own) and registers.
+	mine, _, err := live.Create(ctx, "u", archive.Incoming, f, nil, "live-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.created || r.rec.ID != mine.ID {
+		t.Fatalf("the waiting retry: %+v created=%v %v, want %s made by the live process", r.rec, r.created, r.err, mine.ID)
 	}
 }

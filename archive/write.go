@@ -32,7 +32,8 @@ import (
 // storage refused.
 const ActionAborted = "record.aborted"
 
-// resolveWait bounds how long a write whose answer was lost is looked for.
+// resolveWait is how long, by default, a write whose answer was lost is
+// looked for (Options.ResolveWait).
 const resolveWait = 15 * time.Second
 
 // intend appends ev, the audit event of a write about to be made, and
@@ -94,7 +95,7 @@ func (s *Store) replaceObject(ctx context.Context, key, etag string, b []byte) (
 // outcome unknown: lost is returned.
 func (s *Store) resolve(ctx context.Context, key string, b []byte, old string, lost error) (ObjectInfo, error) {
 	s.log.Warn("a write was not answered; reading it back to find out whether it was done", "key", key, "err", lost)
-	deadline := time.Now().Add(resolveWait)
+	deadline := time.Now().Add(s.resolveWait)
 	for {
 		info, got, err := s.readBack(ctx, key, len(b))
 		switch {

@@ -7,6 +7,7 @@ package s3
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -47,6 +48,9 @@ type Config struct {
 	// SSEKey is the SSE-C key: 32 bytes, base64 encoded. Losing it loses
 	// every object written with it.
 	SSEKey string
+	// Timeout bounds the wait for the service's answer once a request is
+	// sent (0: 10 s). A write not answered in time has an unknown outcome.
+	Timeout time.Duration
 }
 
 // serverSide returns the encryption of writes and the headers reads need
@@ -139,7 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.TLS,
 		Region:     cfg.Region,
-		Transport:  newTransport(cfg.TLS),
+		Transport:  newTransport(cfg.TLS, cmp.Or(cfg.Timeout, headerTimeout)),
 		MaxRetries: maxRetries,
 		// Uploads carry a CRC32C trailer that the server verifies.
 		TrailingHeaders: true,
@@ -167,7 +171,7 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 
 // newTransport is minio-go's default transport with short dial and header
 // timeouts, so an unreachable service fails fast rather than hanging a request.
-func newTransport(secure bool) http.RoundTripper {
+func newTransport(secure bool, answerTimeout time.Duration) http.RoundTripper {
 	tr, err := minio.DefaultTransport(secure)
 	if err != nil {
 		// DefaultTransport only fails building TLS settings; fall back to
@@ -176,7 +180,7 @@ func newTransport(secure bool) http.RoundTripper {
 	}
 	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = 10 * time.Second
-	tr.ResponseHeaderTimeout = headerTimeout
+	tr.ResponseHeaderTimeout = answerTimeout
 	return tr
 }
 

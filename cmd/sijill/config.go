@@ -118,6 +118,13 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 			// (SIJILL_S3_SSE_KEY, 32 bytes base64, which the service never keeps).
 			SSE: getenv("SIJILL_S3_SSE"), SSEKey: getenv("SIJILL_S3_SSE_KEY"),
 		}
+		if v := getenv("SIJILL_S3_TIMEOUT"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("SIJILL_S3_TIMEOUT %q: want a duration such as 10s", v)
+			}
+			cfg.S3.Timeout = d
+		}
 	}
 	return cfg, nil
 }

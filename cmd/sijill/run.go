@@ -105,7 +105,13 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	return archive.NewStore(bucket, archive.Options{Location: cfg.Location, Logger: logger, TempDir: tmp}), nil
+	opt := archive.Options{Location: cfg.Location, Logger: logger, TempDir: tmp}
+	if cfg.S3 != nil && cfg.S3.Timeout > 0 {
+		// A write unanswered within the timeout is read back for as long
+		// again and half: by then a storage that took it has done it.
+		opt.ResolveWait = cfg.S3.Timeout * 3 / 2
+	}
+	return archive.NewStore(bucket, opt), nil
 }
 
 // openS3 opens the S3 bucket, waiting up to a minute for a storage service
