@@ -186,6 +186,25 @@ var extByType = map[string]string{
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
 }
 
+// otherExts are further extensions a type is known by.
+var otherExts = map[string]string{".jpeg": "image/jpeg", ".tiff": "image/tiff"}
+
+// WithExtension gives name the extension of its content type ctype (judged
+// by the bytes): a name whose extension says otherwise (PDF bytes named
+// letter.hta) gets the right one added, so that neither the browser nor the
+// desktop that opens the download takes the file for something else.
+func WithExtension(name, ctype string) string {
+	want, ok := extByType[ctype]
+	if !ok {
+		return name
+	}
+	ext := strings.ToLower(path.Ext(name))
+	if ext == want || otherExts[ext] == ctype {
+		return name
+	}
+	return name + want
+}
+
 // CleanFileName makes an uploaded file's name safe to store and to send back in
 // a header: no directories, no control or bidi-override characters, NFC, at most
 // 150 characters, and never empty. Arabic letters are kept.
@@ -209,9 +228,13 @@ func CleanFileName(name, ctype string) string {
 		name = name[:len(name)-size]
 	}
 	if name == "" {
-		name = "file" + extByType[ctype]
+		name = "file"
 	}
-	return name
+	for utf8.RuneCountInString(name) > 150-len(extByType[ctype]) {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return WithExtension(name, ctype)
 }
 
 // OpenBlob opens the stored bytes of an attachment.

@@ -438,3 +438,38 @@ func TestRetryAfterAClaimOfADeadProcess(t *testing.T) {
 		t.Fatalf("the waiting retry: %+v created=%v %v, want %s made by the live process", r.rec, r.created, r.err, mine.ID)
 	}
 }
+
+// TestPasswordPolicy: short, common, repeated and keyboard-walk passwords
+// are refused with the reason; a passphrase of a few words is taken.
+func TestPasswordPolicy(t *testing.T) {
+	s := newStore(t, t.TempDir(), archive.Options{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		pw   string
+		want string // "" accepted, else the message's start
+	}{
+		{"password", "كلمة المرور بين"},
+		{"12345678", "كلمة المرور بين"},
+		{"        ", "كلمة المرور بين"},
+		{"aaaaaaaaaa", "كلمة المرور سهلة"},
+		{"          ", "كلمة المرور سهلة"},
+		{"1234567890", "كلمة المرور سهلة"},
+		{"qwertyuiop", "كلمة المرور سهلة"},
+		{"Password123", "كلمة المرور سهلة"},
+		{"reader2026!", "كلمة المرور سهلة"}, // the user's own name and a year
+		{"correct horse battery", ""},
+		{"كلمة سر طويلة جدا", ""},
+	} {
+		_, err := s.CreateUser(ctx, "t", "reader", tc.pw, archive.RoleReader)
+		if err == nil {
+			s = newStore(t, t.TempDir(), archive.Options{}) // the next case needs the name free
+		}
+		var ve *archive.ValidationError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q refused: %v", tc.pw, err)
+		case tc.want != "" && (!errors.As(err, &ve) || !strings.HasPrefix(ve.Fields[0].Message, tc.want)):
+			t.Errorf("%q: %v, want a refusal starting %q", tc.pw, err, tc.want)
+		}
+	}
+}

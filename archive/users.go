@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -111,9 +112,25 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-func validatePassword(pw string) error {
-	if n := utf8.RuneCountInString(pw); n < 8 || n > 256 {
-		return &ValidationError{Fields: []FieldError{{"password", "كلمة المرور بين 8 و256 حرفًا"}}}
+// Password rules: at least minPassword characters, and strong enough that
+// zxcvbn, which knows the common passwords, names, dictionary words, keyboard
+// walks and repeats and estimates how many guesses a password takes, scores
+// it at least minPasswordScore of 4 (10^8 guesses or more: with argon2id,
+// years of one attacker's machine). A passphrase of a few ordinary words
+// passes; "password", "12345678" or ten times the same letter do not.
+const (
+	minPassword      = 10
+	maxPassword      = 256
+	minPasswordScore = 3
+)
+
+func validatePassword(pw, username string) error {
+	if n := utf8.RuneCountInString(pw); n < minPassword || n > maxPassword {
+		return &ValidationError{Fields: []FieldError{{"password", fmt.Sprintf("كلمة المرور بين %d و%d حرفًا", minPassword, maxPassword)}}}
+	}
+	if strings.TrimSpace(pw) == "" || zxcvbn.PasswordStrength(pw, []string{username, "sijill", "admin"}).Score < minPasswordScore {
+		return &ValidationError{Fields: []FieldError{{"password",
+			"كلمة المرور سهلة التخمين (شائعة، أو كلمة واحدة، أو تكرار، أو تسلسل): اختر عبارة من بضع كلمات لا يخمّنها غيرك"}}}
 	}
 	return nil
 }
@@ -127,7 +144,7 @@ func (s *Store) CreateUser(ctx context.Context, actor, username, password, role 
 	if !ValidRole(role) {
 		return nil, &ValidationError{Fields: []FieldError{{"role", "الدور أحد: admin, secretary, reader, auditor"}}}
 	}
-	if err := validatePassword(password); err != nil {
+	if err := validatePassword(password, username); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -174,7 +191,7 @@ func (s *Store) UpdateUser(ctx context.Context, actor, username string, up UserU
 		}
 		var what []string
 		if up.Password != nil {
-			if err := validatePassword(*up.Password); err != nil {
+			if err := validatePassword(*up.Password, username); err != nil {
 				return nil, err
 			}
 			u.PasswordHash = HashPassword(*up.Password)

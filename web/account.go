@@ -19,7 +19,7 @@ type passwordChange struct {
 // held one is out.
 func (s *Server) changePassword(c *fiber.Ctx) error {
 	var req passwordChange
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	u := user(c)

@@ -35,7 +35,10 @@ func decodeStrict(b []byte, v any) error {
 // stored with PutBlob as it arrives (hashed and sniffed, never held in
 // memory), every other part goes to onField. A request larger than the upload
 // limit is refused with 413 from its Content-Length before anything is stored.
-func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []byte) error) (files []archive.Attachment, err error) {
+// beforeFile, if set, runs before the first file is stored and may refuse the
+// request: a page form's security token, a field that comes before its
+// files, is checked there, so nothing is stored for a forged form.
+func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []byte) error, beforeFile func() error) (files []archive.Attachment, err error) {
 	defer func() {
 		if err != nil {
 			drain(c)
@@ -49,11 +52,9 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 	if err != nil || params["boundary"] == "" {
 		return nil, archive.Errorf(archive.EINVALID, "malformed multipart Content-Type")
 	}
-	var body io.Reader = c.Context().RequestBodyStream()
-	if body == nil {
-		body = bytes.NewReader(c.Body())
-	}
+	body := s.bodyStream(c)
 	mr := multipart.NewReader(io.LimitReader(body, limit+(1<<20)), params["boundary"])
+	fields := int64(0)
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -69,6 +70,12 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 		}
 		name := part.FormName()
 		if name == "file" {
+			if beforeFile != nil && len(files) == 0 {
+				if err := beforeFile(); err != nil {
+					part.Close()
+					return nil, err
+				}
+			}
 			fname := part.FileName()
 			var src io.Reader = part
 			if fname == "" {
@@ -90,13 +97,13 @@ func (s *Server) readMultipart(c *fiber.Ctx, onField func(name string, value []b
 			files = append(files, a)
 			continue
 		}
-		value, err := io.ReadAll(io.LimitReader(part, jsonLimit+1))
+		value, err := io.ReadAll(io.LimitReader(part, jsonLimit+1-fields))
 		part.Close()
 		if err != nil {
 			return nil, archive.Errorf(archive.EINVALID, "malformed multipart body: %v", err)
 		}
-		if len(value) > jsonLimit {
-			return nil, archive.Errorf(archive.ETOOLARGE, "the form field %q is too large", name)
+		if fields += int64(len(value)); fields > jsonLimit {
+			return nil, archive.Errorf(archive.ETOOLARGE, "the form's fields are larger than %d MB together", jsonLimit>>20)
 		}
 		if err := onField(name, value); err != nil {
 			return nil, err
@@ -117,23 +124,6 @@ func (c clientReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// drainLimit is how much of a refused upload is read and thrown away so that the
-// client, still sending, can read the error instead of a reset connection.
-// Beyond it the connection is closed: reading a huge refused body costs more.
-const drainLimit = 64 << 20
-
-func drain(c *fiber.Ctx) {
-	if body := c.Context().RequestBodyStream(); body != nil {
-		n, err := io.Copy(io.Discard, io.LimitReader(body, drainLimit+1))
-		if n > drainLimit || err != nil {
-			// Unread bytes would be parsed as the next request on this
-			// connection (TestMinIOOutageDuringLoad saw 400 and 431 answers to
-			// scan bytes): close it after the answer.
-			c.Context().SetConnectionClose()
-		}
-	}
-}
-
 func (s *Server) uploadAttachments(c *fiber.Ctx) error {
 	rec, _, err := s.visibleRecord(c)
 	if err != nil {
@@ -142,7 +132,7 @@ func (s *Server) uploadAttachments(c *fiber.Ctx) error {
 	if !isMultipart(c) {
 		return archive.Errorf(archive.EUNSUPPORTED, "send the files as multipart/form-data in parts named file")
 	}
-	files, err := s.readMultipart(c, func(string, []byte) error { return nil })
+	files, err := s.readMultipart(c, func(string, []byte) error { return nil }, nil)
 	if err != nil {
 		return err
 	}
@@ -195,6 +185,25 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	if att == nil {
 		return archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
 	}
+	kind := "inline"
+	if c.Query("download") != "" {
+		kind = "attachment"
+	}
+	c.Set(fiber.HeaderContentType, att.ContentType)
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(kind, archive.WithExtension(att.Name, att.ContentType)))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderETag, quote(sum))
+	// The bytes never change, but who may read them does: a browser may
+	// keep the file only if it asks again (If-None-Match, answered 304 after
+	// the same checks as a download) before using it, so a record made
+	// confidential since is not served from its cache. A confidential one
+	// is not kept at all, and every read of it is audited.
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if rec.Confidentiality == archive.Confidential {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	} else if unquote(c.Get(fiber.HeaderIfNoneMatch)) == sum {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
 	rc, info, err := s.store.OpenBlob(c.UserContext(), sum)
 	if err != nil {
 		return err
@@ -203,19 +212,5 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 		_ = s.store.Audit(c.UserContext(), archive.Event{Actor: user(c).Username, Action: archive.ActionDownload,
 			Target: rec.ID, Detail: sum, Remote: c.IP()})
 	}
-	kind := "inline"
-	if c.Query("download") != "" {
-		kind = "attachment"
-	}
-	c.Set(fiber.HeaderContentType, att.ContentType)
-	c.Set(fiber.HeaderContentDisposition, contentDisposition(kind, att.Name))
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderCacheControl, "private, max-age=31536000, immutable")
-	if rec.Confidentiality == archive.Confidential {
-		// Not kept on the reader's disk: a revoked access must not leave a copy
-		// in a browser cache, and every read is audited.
-		c.Set(fiber.HeaderCacheControl, "no-store")
-	}
-	c.Set(fiber.HeaderETag, quote(sum))
 	return c.SendStream(rc, int(info.Size))
 }

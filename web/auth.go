@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ type loginRequest struct {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var req loginRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -105,15 +106,18 @@ func (s *Server) me(c *fiber.Ctx) error {
 }
 
 // decodeJSON reads a JSON body strictly: a malformed body or an unknown field is
-// a 400 that names the problem.
-func decodeJSON(c *fiber.Ctx, v any) error {
-	if n := c.Request().Header.ContentLength(); n > jsonLimit {
-		return archive.Errorf(archive.ETOOLARGE, "the request body is larger than %d MB", jsonLimit>>20)
-	}
+// a 400 that names the problem; a body above jsonLimit, announced or sent in
+// chunks, is a 413 and never held whole.
+func (s *Server) decodeJSON(c *fiber.Ctx, v any) error {
 	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		drain(c)
 		return archive.Errorf(archive.EUNSUPPORTED, "send the body as application/json")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	body, err := s.readBody(c, jsonLimit)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return archive.Errorf(archive.EINVALID, "invalid JSON body: %v", err)

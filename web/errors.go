@@ -57,6 +57,14 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	// down while the token is checked) must not leave the body on the connection.
 	drain(c)
 	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == http.StatusBadGateway {
+		// Fiber's name for a connection that failed while its request was
+		// read (the client went away, or the server is shutting down):
+		// nobody to answer, and nothing wrong with the server.
+		s.log.Debug("connection ended while its request was read", "err", err)
+		c.Context().SetConnectionClose()
+		return nil
+	}
 	if errors.As(err, &fe) {
 		code := archive.EINVALID
 		switch fe.Code {

@@ -127,7 +127,7 @@ func (s *Server) putFollowUp(c *fiber.Ctx) error {
 		return err
 	}
 	var ch archive.FollowChange
-	if err := decodeJSON(c, &ch); err != nil {
+	if err := s.decodeJSON(c, &ch); err != nil {
 		return err
 	}
 	fu, etag, err := s.store.SetFollowUp(c.UserContext(), user(c).Username, rec.ID, unquote(c.Get(fiber.HeaderIfMatch)), ch)
@@ -149,7 +149,7 @@ func (s *Server) addFollowNote(c *fiber.Ctx) error {
 		return err
 	}
 	var req noteRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	fu, etag, err := s.store.AddFollowNote(c.UserContext(), user(c).Username, rec.ID, req.Text)

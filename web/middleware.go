@@ -17,6 +17,7 @@ import (
 func (s *Server) middleware() {
 	s.app.Use(s.securityHeaders)
 	s.app.Use(recover.New())
+	s.app.Use(s.refuseTooLarge)
 }
 
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere: a
@@ -71,10 +72,16 @@ func framable(ct string) bool {
 		(strings.HasPrefix(ct, "image/") && !strings.HasPrefix(ct, "image/svg"))
 }
 
-// loginThrottle counts failed logins per username and per address and makes
-// each failure beyond a few wait twice as long as the one before, up to a
-// cap: password guessing becomes hopeless while a user who mistypes a few
-// times is not locked out. It lives in memory, per process, on the Server.
+// loginThrottle counts failed logins and makes each failure beyond a few
+// wait twice as long as the one before, up to a cap, so that guessing
+// passwords is hopeless while a user who mistypes a few times is not locked
+// out. Failures count against the address they come from, and against the
+// account from that address: a stranger's failures slow the stranger, never
+// the owner at another address (locking anyone out by failing on purpose
+// does not work). Failures against an account from everywhere count too,
+// but only slow every attempt on it a little (a botnet trying one account
+// from many addresses), never refuse a right password. It lives in memory,
+// per process, on the Server.
 type loginThrottle struct {
 	now func() time.Time
 
@@ -88,15 +95,19 @@ type failures struct {
 	last  time.Time
 }
 
-// Throttle policy. A username gets 5 free failures, an address (which may be
-// an office behind one NAT) 20; then the wait doubles from one second to at
-// most fifteen minutes. Entries idle for an hour are forgotten.
+// Throttle policy. An account at one address gets 5 free failures, an
+// address (which may be an office behind one NAT) 20; then the wait doubles
+// from one second to at most fifteen minutes. An account failed at from
+// everywhere more than 50 times has every attempt slowed by slowDown.
+// Entries idle for an hour are forgotten.
 const (
-	freeUserFailures = 5
-	freeAddrFailures = 20
-	maxBackoff       = 15 * time.Minute
-	forgetAfter      = time.Hour
-	maxThrottled     = 100_000 // entries kept before idle ones are swept
+	freeUserFailures   = 5
+	freeAddrFailures   = 20
+	freeGlobalFailures = 50
+	slowDown           = time.Second
+	maxBackoff         = 15 * time.Minute
+	forgetAfter        = time.Hour
+	maxThrottled       = 100_000 // entries kept before idle ones are swept
 )
 
 func newLoginThrottle(now func() time.Time) *loginThrottle {
@@ -106,23 +117,30 @@ func newLoginThrottle(now func() time.Time) *loginThrottle {
 	return &loginThrottle{now: now, fails: map[string]*failures{}}
 }
 
-func throttleKeys(username, addr string) [2]string {
-	return [2]string{"u\x00" + strings.ToLower(strings.TrimSpace(username)), "a\x00" + addr}
+// throttleKeys are the counters of an attempt: the account at the address,
+// the address, and the account from everywhere.
+func throttleKeys(username, addr string) (userAddr, address, global string) {
+	u := strings.ToLower(strings.TrimSpace(username))
+	return "ua\x00" + u + "\x00" + addr, "a\x00" + addr, "u\x00" + u
 }
 
-// wait returns how long the caller must wait before this username or address
-// may try again (0: go ahead).
-func (t *loginThrottle) wait(username, addr string) time.Duration {
+// wait returns how long the caller must wait before this username may be
+// tried from this address again (0: go ahead), and how long to delay the
+// attempt that may go ahead.
+func (t *loginThrottle) wait(username, addr string) (wait, slow time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	var d time.Duration
-	for _, k := range throttleKeys(username, addr) {
+	userAddr, address, global := throttleKeys(username, addr)
+	for _, k := range []string{userAddr, address} {
 		if f := t.fails[k]; f != nil && f.until.After(now) {
-			d = max(d, f.until.Sub(now))
+			wait = max(wait, f.until.Sub(now))
 		}
 	}
-	return d
+	if f := t.fails[global]; f != nil && f.n > freeGlobalFailures && now.Sub(f.last) < forgetAfter {
+		slow = slowDown
+	}
+	return wait, slow
 }
 
 // failed records a failed attempt.
@@ -137,7 +155,8 @@ func (t *loginThrottle) failed(username, addr string) {
 			}
 		}
 	}
-	for i, k := range throttleKeys(username, addr) {
+	userAddr, address, global := throttleKeys(username, addr)
+	for k, free := range map[string]int{userAddr: freeUserFailures, address: freeAddrFailures, global: -1} {
 		f := t.fails[k]
 		if f == nil || now.Sub(f.last) > forgetAfter {
 			f = &failures{}
@@ -145,11 +164,7 @@ func (t *loginThrottle) failed(username, addr string) {
 		}
 		f.n++
 		f.last = now
-		free := freeUserFailures
-		if i == 1 {
-			free = freeAddrFailures
-		}
-		if over := f.n - free; over > 0 {
+		if over := f.n - free; free >= 0 && over > 0 {
 			f.until = now.Add(backoff(over))
 		}
 	}
@@ -163,12 +178,14 @@ func backoff(n int) time.Duration {
 	return min(time.Duration(1<<(n-1))*time.Second, maxBackoff)
 }
 
-// succeeded forgets the username's failures; the address's stay, so that one
-// valid account does not reset the count of guesses made at others.
-func (t *loginThrottle) succeeded(username string) {
+// succeeded forgets the failures of the account at this address; the
+// address's own stay, so that one valid account does not reset the count of
+// guesses made at others, and so do the account's from everywhere.
+func (t *loginThrottle) succeeded(username, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.fails, throttleKeys(username, "")[0])
+	userAddr, _, _ := throttleKeys(username, addr)
+	delete(t.fails, userAddr)
 }
 
 // checkLogin is the one way a password is checked at login, for the API and
@@ -177,11 +194,19 @@ func (t *loginThrottle) succeeded(username string) {
 // audited. Its errors are EUNAUTHORIZED, ETOOMANY or a storage failure.
 func (s *Server) checkLogin(c *fiber.Ctx, username, password string) (*archive.User, error) {
 	addr := c.IP()
-	if d := s.throttle.wait(username, addr); d > 0 {
+	d, slow := s.throttle.wait(username, addr)
+	if d > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(d.Seconds()))))
 		return nil, archive.Errorf(archive.ETOOMANY, "too many failed logins; try again in %d seconds", int(math.Ceil(d.Seconds())))
 	}
 	ctx := c.UserContext()
+	if slow > 0 {
+		select { // an account under attack from many addresses: slower, never shut
+		case <-time.After(slow):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	u, err := s.store.Authenticate(ctx, username, password)
 	if err != nil {
 		if archive.ErrorCode(err) == archive.EUNAUTHORIZED {
@@ -194,6 +219,6 @@ func (s *Server) checkLogin(c *fiber.Ctx, username, password string) (*archive.U
 		}
 		return nil, err
 	}
-	s.throttle.succeeded(username)
+	s.throttle.succeeded(username, addr)
 	return u, nil
 }

@@ -179,7 +179,7 @@ func TestUserForms(t *testing.T) {
 		{"short password", "", url.Values{"username": {"sara"}, "password": {"short"}, "role": {"reader"}}, 422,
 			`value="sara"`, "", ""},
 		{"short password in English", "en", url.Values{"username": {"sara"}, "password": {"short"}, "role": {"reader"}}, 422,
-			"The password must be 8 to 256 characters long", "", ""},
+			"The password must be 10 to 256 characters long", "", ""},
 		{"bad role", "en", url.Values{"username": {"sara"}, "password": {"secret password"}, "role": {"king"}}, 422,
 			"The role is one of", "", ""},
 		{"existing name", "", url.Values{"username": {"reader"}, "password": {"secret password"}, "role": {"reader"}}, 409,
@@ -228,7 +228,7 @@ func TestUserForms(t *testing.T) {
 			func(u *archive.User) bool { return u.Role == archive.RoleAuditor }},
 		{"bad role", "/users/reader", url.Values{"action": {"role"}, "role": {"king"}}, 422, "الدور أحد", true,
 			func(u *archive.User) bool { return u.Role == archive.RoleAuditor }},
-		{"short password", "/users/reader", url.Values{"action": {"password"}, "password": {"short"}}, 422, "كلمة المرور بين 8 و256 حرفًا", true,
+		{"short password", "/users/reader", url.Values{"action": {"password"}, "password": {"short"}}, 422, "كلمة المرور بين 10 و256 حرفًا", true,
 			func(u *archive.User) bool { return archive.CheckPassword(u.PasswordHash, adminTestPassword) }},
 		{"own role", "/users/admin", url.Values{"action": {"role"}, "role": {"reader"}}, 409, "لا يمكنك", true,
 			func(u *archive.User) bool { return true }},
@@ -291,7 +291,7 @@ func TestAccountPage(t *testing.T) {
 		{"wrong old password in English", "en", url.Values{"old": {"wrong password"}, "new": {"another password"}, "again": {"another password"}}, 422, "The current password is wrong", "old", true},
 		{"mismatch", "", url.Values{"old": {adminTestPassword}, "new": {"another password"}, "again": {"another passwort"}}, 422, "لم تطابق", "again", true},
 		{"same", "en", url.Values{"old": {adminTestPassword}, "new": {adminTestPassword}, "again": {adminTestPassword}}, 422, "The new password is the same as the old one", "new", true},
-		{"too short", "", url.Values{"old": {adminTestPassword}, "new": {"short"}, "again": {"short"}}, 422, "كلمة المرور بين 8 و256 حرفًا", "new", true},
+		{"too short", "", url.Values{"old": {adminTestPassword}, "new": {"short"}, "again": {"short"}}, 422, "كلمة المرور بين 10 و256 حرفًا", "new", true},
 		{"changed", "", url.Values{"old": {adminTestPassword}, "new": {"another password"}, "again": {"another password"}}, 303, "/account?changed=1", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func (u *ui) renderEdit(c *fiber.Ctx, status int, rec *archive.Record, etag stri
 // recordUpdate saves the corrected form if nobody changed the record since it
 // was opened; otherwise it shows the form again, with what was typed.
 func (u *ui) recordUpdate(c *fiber.Ctx) error {
-	vals, _, err := u.readPostedForm(c)
+	vals, _, err := u.readPostedForm(c, false)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (u *ui) linksData(c *fiber.Ctx, rec *archive.Record) (recordLinks, error) {
 // back to it (post, redirect, get). A refused change names its field in the
 // redirect, so the page shows the message beside the form.
 func (u *ui) followupSubmit(c *fiber.Ctx) error {
-	vals, _, err := u.readPostedForm(c)
+	vals, _, err := u.readPostedForm(c, false)
 	if err != nil {
 		return err
 	}

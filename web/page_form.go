@@ -14,40 +14,51 @@ import (
 	"github.com/sijill/sijill/index"
 )
 
-// readForm reads a page form's fields, url-encoded or multipart. Files of a
-// multipart form are stored as they stream in (see readMultipart) and
-// returned; fields are bounded like a JSON body.
-func (u *ui) readForm(c *fiber.Ctx) (url.Values, []archive.Attachment, error) {
+// readForm reads a page form's fields: url-encoded, or multipart when the
+// form takes files, whose parts are stored as they stream in (see
+// readMultipart). Fields are bounded like a JSON body. check verifies the
+// form's security token; for a multipart form it runs before the first file
+// is stored (the token comes first in every form of Sijill), so a forged
+// form stores nothing. A form that takes no file refuses multipart.
+func (u *ui) readForm(c *fiber.Ctx, takesFiles bool, check func(url.Values) error) (url.Values, []archive.Attachment, error) {
 	if isMultipart(c) {
+		if !takesFiles {
+			drain(c)
+			return nil, nil, archive.Errorf(archive.EUNSUPPORTED, "this form takes no files: send it url-encoded")
+		}
 		vals := url.Values{}
+		checked := false
 		files, err := u.s.readMultipart(c, func(name string, value []byte) error {
 			vals.Add(name, string(value))
 			return nil
+		}, func() error {
+			checked = true
+			return check(vals)
 		})
+		if err == nil && !checked {
+			err = check(vals)
+		}
 		return vals, files, err
 	}
-	if n := c.Request().Header.ContentLength(); n < 0 || n > jsonLimit {
-		drain(c)
-		return nil, nil, archive.Errorf(archive.ETOOLARGE, "the form is larger than %d MB", jsonLimit>>20)
+	body, err := u.s.readBody(c, jsonLimit)
+	if err != nil {
+		return nil, nil, err
 	}
-	vals, err := url.ParseQuery(string(c.Body()))
+	vals, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, nil, archive.Errorf(archive.EINVALID, "malformed form: %v", err)
+	}
+	if err := check(vals); err != nil {
+		return nil, nil, err
 	}
 	return vals, nil, nil
 }
 
-// readPostedForm reads a form sent by one of Sijill's pages (readForm) and
-// checks its CSRF token, as every page that changes something must.
-func (u *ui) readPostedForm(c *fiber.Ctx) (url.Values, []archive.Attachment, error) {
-	vals, files, err := u.readForm(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
-		return nil, nil, err
-	}
-	return vals, files, nil
+// readPostedForm reads a form sent by one of Sijill's signed-in pages
+// (readForm) and checks its CSRF token, as every page that changes something
+// must; takesFiles says whether the form has a file picker.
+func (u *ui) readPostedForm(c *fiber.Ctx, takesFiles bool) (url.Values, []archive.Attachment, error) {
+	return u.readForm(c, takesFiles, func(vals url.Values) error { return checkFormCSRF(c, vals.Get(csrfField)) })
 }
 
 func randomHex(n int) string {
@@ -188,7 +199,7 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	vals, files, err := u.readPostedForm(c)
+	vals, files, err := u.readPostedForm(c, true)
 	if err != nil {
 		return err
 	}

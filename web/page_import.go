@@ -66,7 +66,7 @@ func (u *ui) importPage(c *fiber.Ctx) error {
 // the browser to the page that follows it. The same form may be sent again:
 // rows already imported are skipped.
 func (u *ui) importRun(c *fiber.Ctx) error {
-	vals, files, err := u.readPostedForm(c)
+	vals, files, err := u.readPostedForm(c, true)
 	if err != nil {
 		return err
 	}

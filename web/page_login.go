@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,14 +33,8 @@ func (u *ui) loginForm(c *fiber.Ctx) error {
 // loginSubmit checks the password, opens a session (the same cookie the API
 // login sets) and goes where the visitor was heading.
 func (u *ui) loginSubmit(c *fiber.Ctx) error {
-	if isMultipart(c) {
-		return archive.Errorf(archive.EUNSUPPORTED, "the login form is url-encoded")
-	}
-	form, _, err := u.readForm(c)
+	form, _, err := u.readForm(c, false, func(v url.Values) error { return checkLoginCSRF(c, v.Get(csrfField)) })
 	if err != nil {
-		return err
-	}
-	if err := checkLoginCSRF(c, form.Get(csrfField)); err != nil {
 		return err
 	}
 	name := strings.TrimSpace(form.Get("username"))
@@ -69,11 +64,7 @@ func (u *ui) loginSubmit(c *fiber.Ctx) error {
 
 // logout ends the session and returns to the login page.
 func (u *ui) logout(c *fiber.Ctx) error {
-	form, _, err := u.readForm(c)
-	if err != nil {
-		return err
-	}
-	if err := checkFormCSRF(c, form.Get(csrfField)); err != nil {
+	if _, _, err := u.readPostedForm(c, false); err != nil {
 		return err
 	}
 	tok, _ := c.Locals("token").(string)

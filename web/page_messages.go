@@ -34,7 +34,8 @@ var knownMessages = []knownMessage{
 	{"سبب الإلغاء مطلوب", "msg.reason_required"},
 	{"السبب أطول من %d حرفًا", "msg.reason_long"},
 	// archive: accounts (archive/users.go).
-	{"كلمة المرور بين 8 و256 حرفًا", "msg.password_length"},
+	{"كلمة المرور بين %d و%d حرفًا", "msg.password_length"},
+	{"كلمة المرور سهلة التخمين (شائعة، أو كلمة واحدة، أو تكرار، أو تسلسل): اختر عبارة من بضع كلمات لا يخمّنها غيرك", "msg.password_weak"},
 	{"اسم المستخدم من 2 إلى 32 حرفًا لاتينيًا صغيرًا أو رقمًا أو . _ -", "msg.username"},
 	{"الدور أحد: admin, secretary, reader, auditor", "msg.role"},
 	// web: the password change (account.go).

@@ -58,6 +58,12 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 	for i, j := 0, len(hist)-1; i < j; i, j = i+1, j-1 {
 		hist[i], hist[j] = hist[j], hist[i]
 	}
+	if rec, err = u.s.redactedOne(c.UserContext(), user(c), rec); err != nil {
+		return nil, err
+	}
+	if hist, err = u.s.redacted(c.UserContext(), user(c), hist...); err != nil {
+		return nil, err
+	}
 	d := &recordData{Rec: rec, ETag: etag, History: hist, MaxUpload: u.s.cfg.MaxUploadBytes}
 	related := func(id string) *archive.Record {
 		if id == "" {
@@ -88,7 +94,7 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 // recordAnnul annuls the record with the reason typed. The entry keeps its
 // number and stays in its register, marked annulled.
 func (u *ui) recordAnnul(c *fiber.Ctx) error {
-	vals, _, err := u.readPostedForm(c)
+	vals, _, err := u.readPostedForm(c, false)
 	if err != nil {
 		return err
 	}

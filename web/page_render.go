@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -238,10 +238,17 @@ const langCookie = "sijill_lang"
 // safeNext returns next if it is a path on this site, else "/": the login and
 // language redirects must not send anyone elsewhere.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs, newlines and carriage returns from URLs and read
+	// a backslash as a slash: "/\t/evil.example" is "//evil.example" to
+	// them. Anything but a plain local path goes home.
+	if next == "" || next[0] != '/' || strings.ContainsAny(next, "\\") || strings.IndexFunc(next, unicode.IsControl) >= 0 ||
+		strings.ContainsRune(next, ' ') {
 		return "/"
 	}
-	if p := path.Clean(strings.SplitN(next, "?", 2)[0]); p == "" {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") ||
+		strings.IndexFunc(u.Path, unicode.IsControl) >= 0 || strings.ContainsRune(u.Path, '\\') {
 		return "/"
 	}
 	return next

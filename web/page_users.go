@@ -163,11 +163,7 @@ func (u *ui) userUpdate(c *fiber.Ctx) error {
 
 // readPlainForm reads a url-encoded page form and checks its CSRF token.
 func (u *ui) readPlainForm(c *fiber.Ctx) (url.Values, error) {
-	if isMultipart(c) {
-		drain(c)
-		return nil, archive.Errorf(archive.EUNSUPPORTED, "this form is url-encoded")
-	}
-	vals, _, err := u.readPostedForm(c)
+	vals, _, err := u.readPostedForm(c, false)
 	if err != nil {
 		return nil, err
 	}

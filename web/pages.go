@@ -132,6 +132,9 @@ func (u *ui) need(perm string) fiber.Handler {
 // errorPage renders err as an Arabic (or English) page with the status its
 // code maps to. Internal details stay in the log.
 func (u *ui) errorPage(c *fiber.Ctx, err error) error {
+	// A request refused before its body was read must not leave the body
+	// on the connection (see drain).
+	drain(c)
 	status := statusOf(archive.ErrorCode(err))
 	var fe *fiber.Error
 	if errors.As(err, &fe) {

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/index"
 )
 
 // canSee reports whether u may know that rec exists at all. Confidential
@@ -42,6 +45,9 @@ type registerInfo struct {
 	Years []int            `json:"years"`
 }
 
+// listRegisters lists the registers with their years. A reader is not
+// shown a year that holds only confidential entries: that such a year
+// exists is itself something they may not know.
 func (s *Server) listRegisters(c *fiber.Ctx) error {
 	var out []registerInfo
 	for _, reg := range archive.Registers() {
@@ -49,12 +55,31 @@ func (s *Server) listRegisters(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if !archive.Can(user(c).Role, archive.PermConfidential) && len(years) > 0 {
+			if years, err = s.visibleYears(c.UserContext(), reg, years); err != nil {
+				return err
+			}
+		}
 		if years == nil {
 			years = []int{}
 		}
 		out = append(out, registerInfo{Name: reg, Title: reg.Title(), Years: years})
 	}
 	return c.JSON(fiber.Map{"registers": out})
+}
+
+// visibleYears keeps the years of reg that hold a record a reader may see,
+// as the readers' part of the index counts them (without an index: none is
+// left out, since the index is what keeps this cheap).
+func (s *Server) visibleYears(ctx context.Context, reg archive.Register, years []int) ([]int, error) {
+	if s.index == nil {
+		return years, nil
+	}
+	res, err := s.index.Search(ctx, index.Query{Register: string(reg), Size: 1})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(years, func(y int) bool { return res.Facets["year"][strconv.Itoa(y)] == 0 }), nil
 }
 
 func queryInt(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
@@ -107,8 +132,12 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	total := len(recs)
 	from := min((page-1)*size, total)
 	to := min(from+size, total)
+	shown, err := s.redacted(c.UserContext(), u, recs[from:to]...)
+	if err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{"register": reg, "year": year, "total": total, "page": page, "size": size,
-		"records": nonNil(recs[from:to])})
+		"records": nonNil(shown)})
 }
 
 func nonNil[T any](s []T) []T {
@@ -135,14 +164,14 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 			}
 			sawRecord = true
 			return decodeStrict(value, &f)
-		})
+		}, nil)
 		if err != nil {
 			return err
 		}
 		if !sawRecord {
 			return archive.Errorf(archive.EINVALID, "the multipart form needs a part named record with the record's JSON")
 		}
-	} else if err := decodeJSON(c, &f); err != nil {
+	} else if err := s.decodeJSON(c, &f); err != nil {
 		return err
 	}
 	key := c.Get("Idempotency-Key")
@@ -163,6 +192,9 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 	if !created {
 		status = fiber.StatusOK
 	}
+	if rec, err = s.redactedOne(c.UserContext(), user(c), rec); err != nil {
+		return err
+	}
 	return c.Status(status).JSON(rec)
 }
 
@@ -180,6 +212,9 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, quote(etag))
+	if rec, err = s.redactedOne(c.UserContext(), user(c), rec); err != nil {
+		return err
+	}
 	return c.JSON(s.withTextStatus(c.UserContext(), rec))
 }
 
@@ -194,7 +229,7 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 			Error: "send If-Match with the ETag of the version you edited", Code: "precondition_required"})
 	}
 	var f archive.Fields
-	if err := decodeJSON(c, &f); err != nil {
+	if err := s.decodeJSON(c, &f); err != nil {
 		return err
 	}
 	upd, etag, err := s.store.Update(c.UserContext(), user(c).Username, rec.ID, unquote(match), f)
@@ -202,6 +237,9 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, quote(etag))
+	if upd, err = s.redactedOne(c.UserContext(), user(c), upd); err != nil {
+		return err
+	}
 	return c.JSON(upd)
 }
 
@@ -215,7 +253,7 @@ func (s *Server) annulRecord(c *fiber.Ctx) error {
 		return err
 	}
 	var req annulRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	upd, etag, err := s.store.Annul(c.UserContext(), user(c).Username, rec.ID, unquote(c.Get(fiber.HeaderIfMatch)), req.Reason)
@@ -223,6 +261,9 @@ func (s *Server) annulRecord(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, quote(etag))
+	if upd, err = s.redactedOne(c.UserContext(), user(c), upd); err != nil {
+		return err
+	}
 	return c.JSON(upd)
 }
 
@@ -233,6 +274,9 @@ func (s *Server) recordHistory(c *fiber.Ctx) error {
 	}
 	hist, err := s.store.History(c.UserContext(), rec.ID)
 	if err != nil {
+		return err
+	}
+	if hist, err = s.redacted(c.UserContext(), user(c), hist...); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"versions": nonNil(hist)})

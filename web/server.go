@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -37,6 +39,19 @@ type Config struct {
 	// be one the proxy sets rather than appends to (nginx:
 	// proxy_set_header X-Real-IP $remote_addr).
 	ProxyHeader string
+	// HeaderTimeout bounds the time a client has to send a request's
+	// headers (and a body of a few KB); 0: 15 s.
+	HeaderTimeout time.Duration
+	// BodyIdle is how long a request body may go without bringing another
+	// 64 KB (progressStep); 0: a minute. A slow upload of a large scan
+	// passes; a trickle meant to hold the connection does not.
+	BodyIdle time.Duration
+	// IdleTimeout closes a kept-alive connection that sends no request;
+	// 0: 30 s.
+	IdleTimeout time.Duration
+	// MaxConnsPerIP bounds the connections open from one address at once
+	// (the trusted proxies excepted); 0: 64.
+	MaxConnsPerIP int
 }
 
 func proxyHeader(cfg Config) string {
@@ -78,6 +93,10 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
 	}
+	cfg.HeaderTimeout = cmp.Or(cfg.HeaderTimeout, 15*time.Second)
+	cfg.BodyIdle = cmp.Or(cfg.BodyIdle, time.Minute)
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, 30*time.Second)
+	cfg.MaxConnsPerIP = cmp.Or(cfg.MaxConnsPerIP, 64)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -92,9 +111,12 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		BodyLimit:                    jsonLimit,
-		ReadTimeout:                  30 * time.Minute,
-		WriteTimeout:                 30 * time.Minute,
-		IdleTimeout:                  2 * time.Minute,
+		// Headers must come within HeaderTimeout; a body then moves its
+		// own deadline as it comes (see bodyStream). Answers may take long:
+		// a register book to a slow line.
+		ReadTimeout:  cfg.HeaderTimeout,
+		WriteTimeout: 30 * time.Minute,
+		IdleTimeout:  cfg.IdleTimeout,
 		// The proxy's word is taken only from the proxies named; a header
 		// holding no valid address falls back to the connection's.
 		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
@@ -102,6 +124,24 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 		ProxyHeader:             proxyHeader(cfg),
 		EnableIPValidation:      true,
 	})
+	// Once the headers are in, a request with a body gets BodyIdle for its
+	// first bytes instead of what is left of HeaderTimeout. One announcing
+	// more than any request may carry is not read at all: fasthttp reads a
+	// body's first 8 KB before the handler runs, which would keep a client
+	// that announces 5 GB and sends nothing waiting. Its length is set to
+	// nothing and the request marked, and refuseTooLarge answers 413 at once
+	// and closes the connection.
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		h.Del(tooLargeHeader) // only the server sets it
+		switch n := h.ContentLength(); {
+		case int64(n) > s.maxBody():
+			h.Set(tooLargeHeader, strconv.Itoa(n))
+			h.SetContentLength(0)
+		case n != 0 && !h.IsGet() && !h.IsHead():
+			return fasthttp.RequestConfig{ReadTimeout: cfg.BodyIdle}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.routes()
 	return s
 }
@@ -109,13 +149,31 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 // jsonLimit bounds JSON request bodies; a record with a long body fits easily.
 const jsonLimit = 4 << 20
 
+// tooLargeHeader marks a request whose announced body was too large to
+// read (see NewServer).
+const tooLargeHeader = "X-Sijill-Body-Refused"
+
+// refuseTooLarge answers 413 to a request marked by tooLargeHeader, and
+// closes its connection: the body it announced follows on it, unread.
+func (s *Server) refuseTooLarge(c *fiber.Ctx) error {
+	if c.Get(tooLargeHeader) == "" {
+		return c.Next()
+	}
+	c.Context().SetConnectionClose()
+	return archive.Errorf(archive.ETOOLARGE, "the request is larger than %d MB", s.maxBody()>>20)
+}
+
+// maxBody is the most any request may carry: an upload at its limit with
+// its form fields.
+func (s *Server) maxBody() int64 { return s.cfg.MaxUploadBytes + 1<<20 }
+
 // Open starts listening and serving in the background.
 func (s *Server) Open() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("web: listen %s: %w", s.cfg.Addr, err)
 	}
-	tl := newTrackingListener(ln)
+	tl := newTrackingListener(ln, s.cfg.MaxConnsPerIP, s.cfg.TrustedProxies)
 	s.ln = tl
 	go func() {
 		if err := s.app.Listener(tl); err != nil && !errors.Is(err, net.ErrClosed) {

@@ -40,7 +40,7 @@ type newUser struct {
 
 func (s *Server) createUser(c *fiber.Ctx) error {
 	var req newUser
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	u, err := s.store.CreateUser(c.UserContext(), user(c).Username, req.Username, req.Password, req.Role)
@@ -52,7 +52,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 
 func (s *Server) updateUser(c *fiber.Ctx) error {
 	var req archive.UserUpdate
-	if err := decodeJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	u, err := s.store.UpdateUser(c.UserContext(), user(c).Username, c.Params("username"), req)

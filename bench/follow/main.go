@@ -48,7 +48,7 @@ import (
 func main() {
 	processes := flag.Int("processes", 3, "servers sharing the bucket")
 	lag := flag.Int("lag", 200, "writes whose follow lag is measured")
-	clients := flag.Int("clients", 12, "load harness clients working meanwhile")
+	clients := flag.Int("clients", 6, "load harness clients working meanwhile")
 	records := flag.Int("records", 9200, "records of the archive a new process rebuilds its index from")
 	flag.Parse()
 	if err := run(*processes, *lag, *clients, *records); err != nil {
@@ -163,6 +163,9 @@ func measureLag(servers []*server, n int) ([]time.Duration, error) {
 			return nil, err
 		}
 		acked := time.Now()
+		if i > 0 && i%25 == 0 {
+			fmt.Printf("  %d writes followed …\n", i)
+		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var firstErr error

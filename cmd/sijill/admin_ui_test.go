@@ -56,7 +56,7 @@ func TestAdminUI(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-role"), "reader"),
 		chromedp.Click(chromedp.CSS("main form.form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#form-errors")))
-	if msg := text(t, ctx, "#err-password"); !strings.Contains(msg, "كلمة المرور بين 8 و256 حرفًا") {
+	if msg := text(t, ctx, "#err-password"); !strings.Contains(msg, "كلمة المرور بين 10 و256 حرفًا") {
 		t.Errorf("no message beside the password: %q", msg)
 	}
 	if v := eval[string](t, ctx, `document.querySelector('#f-username').value + '|' + document.querySelector('#f-role').value + '|' + document.querySelector('#f-password').value`); v != "qari|reader|" {

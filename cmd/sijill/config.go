@@ -41,6 +41,11 @@ type Config struct {
 	ReconcileEvery time.Duration
 	// IndexMinFree is the free space (bytes) the index keeps under it.
 	IndexMinFree int64
+	// HeaderTimeout, BodyIdle and MaxConnsPerIP bound what one client can
+	// hold of the server (see web.Config).
+	HeaderTimeout time.Duration
+	BodyIdle      time.Duration
+	MaxConnsPerIP int
 }
 
 // parseConfig reads the environment first and lets flags override it.
@@ -58,6 +63,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	maxUp := fs.String("max-upload-mb", env("SIJILL_MAX_UPLOAD_MB", "100"), "largest upload in MB (SIJILL_MAX_UPLOAD_MB)")
 	verifyEvery := fs.String("verify-every", env("SIJILL_VERIFY_EVERY", "24h"), "how often the server verifies every file and hash chain; 0 never (SIJILL_VERIFY_EVERY)")
 	verifyFirst := fs.String("verify-first", env("SIJILL_VERIFY_FIRST", "1m"), "when the first verification runs after start (SIJILL_VERIFY_FIRST)")
+	headerTimeout := fs.String("header-timeout", env("SIJILL_HEADER_TIMEOUT", "15s"), "time a client has to send a request's headers (SIJILL_HEADER_TIMEOUT)")
+	bodyIdle := fs.String("body-idle", env("SIJILL_BODY_IDLE", "1m"), "time a request body may take to bring each 64 KB (SIJILL_BODY_IDLE)")
+	perIP := fs.String("max-conns-per-ip", env("SIJILL_MAX_CONNS_PER_IP", "64"), "connections open at once from one address, trusted proxies excepted (SIJILL_MAX_CONNS_PER_IP)")
 	feedPoll := fs.String("feed-poll", env("SIJILL_FEED_POLL", "250ms"), "how often the change feed of the bucket is read (SIJILL_FEED_POLL)")
 	reconcile := fs.String("reconcile-every", env("SIJILL_RECONCILE_EVERY", "2m"), "how often the search index is compared with the whole bucket (SIJILL_RECONCILE_EVERY)")
 	minFree := fs.String("index-min-free-mb", env("SIJILL_INDEX_MIN_FREE_MB", "64"), "free disk space the search index keeps under --data; below it, writes wait in the bucket (SIJILL_INDEX_MIN_FREE_MB)")
@@ -88,7 +96,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Duration
-	}{{"SIJILL_FEED_POLL", *feedPoll, &cfg.FeedPoll}, {"SIJILL_RECONCILE_EVERY", *reconcile, &cfg.ReconcileEvery}} {
+	}{{"SIJILL_FEED_POLL", *feedPoll, &cfg.FeedPoll}, {"SIJILL_RECONCILE_EVERY", *reconcile, &cfg.ReconcileEvery},
+		{"SIJILL_HEADER_TIMEOUT", *headerTimeout, &cfg.HeaderTimeout}, {"SIJILL_BODY_IDLE", *bodyIdle, &cfg.BodyIdle}} {
 		if *d.dst, err = time.ParseDuration(d.v); err != nil || *d.dst <= 0 {
 			return nil, fmt.Errorf("%s %q: want a duration such as 250ms or 5m", d.name, d.v)
 		}
@@ -98,6 +107,9 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("SIJILL_INDEX_MIN_FREE_MB %q: want a number of megabytes, at least 1", *minFree)
 	}
 	cfg.IndexMinFree = int64(mb) << 20
+	if cfg.MaxConnsPerIP, err = strconv.Atoi(*perIP); err != nil || cfg.MaxConnsPerIP < 1 {
+		return nil, fmt.Errorf("SIJILL_MAX_CONNS_PER_IP %q: want a number, at least 1", *perIP)
+	}
 	if cfg.OCRWorkers, err = strconv.Atoi(*ocrWorkers); err != nil || cfg.OCRWorkers < 0 || cfg.OCRWorkers > 256 {
 		return nil, fmt.Errorf("SIJILL_OCR_WORKERS %q: want a number from 0 (one per core less one) to 256", *ocrWorkers)
 	}

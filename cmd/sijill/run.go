@@ -162,6 +162,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 		TrustedProxies: m.Config.TrustedProxies, ProxyHeader: m.Config.ProxyHeader,
+		HeaderTimeout: m.Config.HeaderTimeout, BodyIdle: m.Config.BodyIdle, MaxConnsPerIP: m.Config.MaxConnsPerIP,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
 	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger,
