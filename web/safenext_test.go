@@ -7,22 +7,22 @@ import "testing"
 // home.
 func TestSafeNext(t *testing.T) {
 	for next, want := range map[string]string{
-		"/records/incoming-2026-1": "/records/incoming-2026-1",
+		"/records/incoming-2026-1":                  "/records/incoming-2026-1",
 		"/search?q=%D9%84%D8%AC%D9%86%D8%A9&page=2": "/search?q=%D9%84%D8%AC%D9%86%D8%A9&page=2",
-		"":                          "/",
-		"//evil.example":            "/",
-		"/\t/evil.example":          "/",
-		"/\n/evil.example":          "/",
-		"/\r/evil.example":          "/",
-		"/\\evil.example":           "/",
-		"\\\\evil.example":          "/",
-		"/%5C/evil.example":         "/",
-		"https://evil.example/":     "/",
-		"javascript:alert(1)":       "/",
-		"evil.example":              "/",
-		"/ /evil.example":           "/",
-		"/\u0085/evil.example":      "/",
-		"/%09/evil.example":         "/",
+		"":                      "/",
+		"//evil.example":        "/",
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		"/\r/evil.example":      "/",
+		"/\\evil.example":       "/",
+		"\\\\evil.example":      "/",
+		"/%5C/evil.example":     "/",
+		"https://evil.example/": "/",
+		"javascript:alert(1)":   "/",
+		"evil.example":          "/",
+		"/ /evil.example":       "/",
+		"/\u0085/evil.example":  "/",
+		"/%09/evil.example":     "/",
 	} {
 		if got := safeNext(next); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)

@@ -422,7 +422,9 @@ func TestAttachmentsAreAskedForAgain(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
-	var up struct{ Attachments []struct{ SHA256, Name string } }
+	var up struct {
+		Attachments []struct{ SHA256, Name string }
+	}
 	json.Unmarshal(body, &up)
 	path := "/api/v1/records/" + rec.ID + "/attachments/" + up.Attachments[0].SHA256
 	got, _ := reader.raw("GET", path+"?download=1", nil, "", nil)
