@@ -84,6 +84,7 @@ fuzz:
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzUpload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzCreateJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzSearchEndpoint$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzBodies$$' -fuzztime $(FUZZTIME)
 
 bench-print: deps
 	$(GO) run ./render/bench

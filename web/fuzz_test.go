@@ -212,3 +212,67 @@ func FuzzSearchEndpoint(f *testing.F) {
 		noServerError(t, "search "+v.Encode(), st, out)
 	})
 }
+
+// doChunked sends body in chunks (no Content-Length), with the session as a
+// bearer token and as the pages' cookie.
+func (s *fuzzServer) doChunked(t *testing.T, method, target, ctype string, body []byte) (int, []byte) {
+	t.Helper()
+	req := httptest.NewRequest(method, "http://sijill.test"+target, io.NopCloser(bytes.NewReader(body)))
+	req.ContentLength = -1
+	req.TransferEncoding = []string{"chunked"}
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.AddCookie(&http.Cookie{Name: "sijill_session", Value: s.token})
+	resp, err := s.app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+// FuzzBodies sends arbitrary bodies, in chunks (so no length is announced),
+// to every route that reads one, JSON and page forms alike, once as they
+// are and once repeated past the JSON limit: never a 5xx, and a body past
+// the limit is refused (413) without being held.
+//
+//	go test ./web -run '^$' -fuzz FuzzBodies -fuzztime 30s
+func FuzzBodies(f *testing.F) {
+	for _, b := range []string{`{"subject":"قرار"}`, `{"username":"admin","password":"x"}`, `{"reason":"مكرر"}`,
+		"csrf=x&subject=%D9%82", "subject=" + strings.Repeat("ب", 1000), `{"old":"a","new":"b"}`, "", "\x00\xff", `{"subject":` + strings.Repeat("[", 5000)} {
+		f.Add([]byte(b))
+	}
+	s := newFuzzServer(f)
+	routes := []struct{ method, path, ctype string }{
+		{"POST", "/api/v1/auth/login", "application/json"},
+		{"POST", "/api/v1/registers/incoming/records", "application/json"},
+		{"PATCH", "/api/v1/records/" + s.rec, "application/json"},
+		{"POST", "/api/v1/records/" + s.rec + "/annul", "application/json"},
+		{"POST", "/api/v1/auth/password", "application/json"},
+		{"POST", "/api/v1/users", "application/json"},
+		{"POST", "/login", "application/x-www-form-urlencoded"},
+		{"POST", "/logout", "application/x-www-form-urlencoded"},
+		{"POST", "/registers/incoming/new", "application/x-www-form-urlencoded"},
+		{"POST", "/records/" + s.rec + "/annul", "application/x-www-form-urlencoded"},
+		{"POST", "/account/password", "application/x-www-form-urlencoded"},
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, r := range routes {
+			st, out := s.doChunked(t, r.method, r.path, r.ctype, body)
+			noServerError(t, r.method+" "+r.path, st, out)
+		}
+		if len(body) == 0 {
+			return
+		}
+		big := bytes.Repeat(body, (4<<20)/len(body)+2) // past the 4 MB JSON limit
+		for _, r := range routes {
+			st, out := s.doChunked(t, r.method, r.path, r.ctype, big)
+			noServerError(t, r.method+" "+r.path+" past the limit", st, out)
+			if st != http.StatusRequestEntityTooLarge && st != http.StatusUnauthorized && st != http.StatusForbidden &&
+				st != http.StatusPreconditionRequired && st != http.StatusTooManyRequests {
+				t.Fatalf("%s %s with %d bytes: %d, want 413 (or a refusal before the body)", r.method, r.path, len(big), st)
+			}
+		}
+	})
+}

@@ -51,6 +51,10 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	}
 	h.Del(fiber.HeaderXPoweredBy)
 	err := c.Next()
+	// A handler that answered without reading the whole body (a refusal
+	// that needed no more) leaves the rest on the connection, where it
+	// would be read as the next request: read it away, or close.
+	drain(c)
 	if framable(string(h.ContentType())) {
 		h.Set(fiber.HeaderContentSecurityPolicy, framedPolicy)
 		h.Set(fiber.HeaderXFrameOptions, "SAMEORIGIN")

@@ -369,3 +369,39 @@ func TestPoolWithoutTools(t *testing.T) {
 		t.Errorf("after installing poppler: %+v, want done", st)
 	}
 }
+
+// TestReaderThatDiesIsGivenUp: a file whose reader dies every time (killed
+// for going over its limits, say) is tried maxAttempts times and then
+// failed, with the reason; the pool goes on.
+func TestReaderThatDiesIsGivenUp(t *testing.T) {
+	ctx := context.Background()
+	store := newStore(t, t.TempDir())
+	a := put(t, store, "letter.docx", office(t, map[string]string{"word/document.xml": docxXML}))
+	// A child reader that is killed as soon as it starts.
+	p := extract.New(ctx, store, extract.Options{Workers: 1, RetryAfter: 50 * time.Millisecond,
+		Command: []string{"sh", "-c", "kill -9 $$"}})
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Enqueue(ctx, "incoming-2026-1", []archive.Attachment{a}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		job, err := p.Job(ctx, a.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Status == extract.StatusFailed {
+			if job.Attempts != 3 || !strings.Contains(job.Error, "given up after 3 attempts") || !strings.Contains(job.Error, "killed") {
+				t.Errorf("failed after %d attempts with %q, want 3 and the reason", job.Attempts, job.Error)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute the job is %+v, want failed", job)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -112,6 +112,9 @@ type Options struct {
 	// Command starts a child reader (see child.go); nil: this program
 	// itself, which must call RunChildIfAsked first thing.
 	Command []string
+	// RetryAfter is how long a file waits before it is tried again after
+	// its reader died or storage failed (0: a minute).
+	RetryAfter time.Duration
 }
 
 // Pool extracts the text of attachments in the background.
@@ -142,6 +145,9 @@ func New(ctx context.Context, store *archive.Store, opt Options) *Pool {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.RetryAfter <= 0 {
+		opt.RetryAfter = time.Minute
 	}
 	tools := DetectTools(ctx)
 	if opt.Tools != nil {
@@ -659,16 +665,16 @@ func capText(text string) (string, bool) {
 }
 
 // retryLater leaves a job pending when storage failed (not the file's
-// fault) or its reader died, and queues it again in a minute (pollQueue
-// would find it too).
+// fault) or its reader died, and queues it again after RetryAfter
+// (pollQueue would find it too).
 func (p *Pool) retryLater(ctx context.Context, sum string, err error) {
-	p.log.Error("text extraction: trying again in a minute", "sha256", sum, "err", err)
+	p.log.Error("text extraction: trying again later", "sha256", sum, "after", p.opt.RetryAfter, "err", err)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Minute):
+		case <-time.After(p.opt.RetryAfter):
 			p.push(sum)
 		}
 	}()
