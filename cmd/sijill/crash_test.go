@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -157,8 +159,19 @@ func TestCrashRebuildsIndexOfLostUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An upload the crash left half received, in the temporary folder.
+	leftover := filepath.Join(data, "bucket", ".tmp", "upload-left-by-the-crash")
+	if err := os.WriteFile(leftover, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(leftover, old, old)
+
 	p2 := startProc(t, data, nil)
 	c2 := login(t, p2.base, "admin", adminPassword)
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the temporary file a crash left is still there after the restart: %v", err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var res searchResult

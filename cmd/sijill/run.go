@@ -157,6 +157,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ix.Close()
 		return err
 	}
+	removeLeftovers(store.TempDir(), m.Logger)
 	store.OnRecordWritten(ix.Hook(store))
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
@@ -224,6 +225,30 @@ func startInstance(ctx context.Context, store *archive.Store, data, kind string,
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	return stop, nil
+}
+
+// removeLeftovers removes what a crash left in the temporary folder: uploads
+// being received, books being printed. A file still written to (by a
+// sijill import beside the server, say) has been touched in the last
+// minutes and stays.
+func removeLeftovers(dir string, logger *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	n := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < 2*time.Minute {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	if n > 0 {
+		logger.Info("removed temporary files an earlier run left behind", "dir", dir, "files", n)
+	}
 }
 
 // WaitIndexed waits until the index has first caught up with the bucket
