@@ -17,8 +17,11 @@ import (
 )
 
 // builderBatch is how many records the offline builder puts in one segment
-// before merging them all at the end.
-const builderBatch = 2000
+// before merging them all at the end. Measured on 9,200 records from MinIO:
+// 100 a segment, 807 records/s and 77 MB of heap at the peak; 250, 859/s and
+// 153 MB; 500, 915/s and 245 MB; 1,000, 904/s and 389 MB; 2,000 (before),
+// 631/s and 730 MB.
+const builderBatch = 500
 
 // progressEvery is how often, in records, Rebuild reports progress.
 const progressEvery = 500
@@ -62,9 +65,13 @@ func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, t
 	ix.rebuilding.Store(true)
 	defer ix.rebuilding.Store(false)
 
-	total, err := src.CountRecords(ctx)
-	if err != nil {
-		return fmt.Errorf("index: rebuild: count records: %w", err)
+	// Counting lists the whole bucket once more: only for someone who
+	// shows the progress.
+	total := 0
+	if progress != nil {
+		if total, err = src.CountRecords(ctx); err != nil {
+			return fmt.Errorf("index: rebuild: count records: %w", err)
+		}
 	}
 	if err := ix.roomToRebuild(total); err != nil {
 		return err
@@ -280,8 +287,8 @@ func (ix *Index) build(ctx context.Context, dir string, src Archive, total int, 
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	recs := make(chan archive.Stored, 256)
-	docs := make(chan built, 256)
+	recs := make(chan archive.Stored, 64)
+	docs := make(chan built, 128)
 
 	// Reader: the source, in its order.
 	go func() {
