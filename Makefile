@@ -16,7 +16,7 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr bench-follow fuzz load
+.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr bench-follow bench-import fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -69,6 +69,10 @@ bench-search: deps
 
 bench-ocr: deps
 	$(GO) run ./bench/ocr
+
+## bench-import: sijill import of 10,000 rows with scans on MinIO and on the local folder, against the API.
+bench-import: $(MINIO)
+	$(GO) run ./bench/importer
 
 ## bench-follow: follow lag across three servers on one MinIO bucket under load, and a new server's rebuild rate and memory.
 bench-follow: $(MINIO)

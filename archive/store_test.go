@@ -252,12 +252,15 @@ func TestBlobs(t *testing.T) {
 		max        int64
 		code       string
 		ctype      string
+		stored     string // the name it is kept under ("": file)
 	}{
-		{"pdf", "رسالة الوزارة.pdf", pdf, 1 << 20, "", "application/pdf"},
-		{"png by bytes whatever the name", "scan.pdf", []byte("\x89PNG\r\n\x1a\n0000"), 1 << 20, "", "image/png"},
-		{"script named pdf", "evil.pdf", []byte("<script>alert(1)</script>"), 1 << 20, archive.EUNSUPPORTED, ""},
-		{"too large", "big.pdf", append(pdf, make([]byte, 100)...), 50, archive.ETOOLARGE, ""},
-		{"empty", "empty.pdf", nil, 1 << 20, archive.EINVALID, ""},
+		{"pdf", "رسالة الوزارة.pdf", pdf, 1 << 20, "", "application/pdf", ""},
+		{"png by bytes whatever the name", "scan.pdf", []byte("\x89PNG\r\n\x1a\n0000"), 1 << 20, "", "image/png", "scan.pdf.png"},
+		{"jpeg named .jpeg", "photo.JPEG", []byte("\xff\xd8\xff\xe0JFIF"), 1 << 20, "", "image/jpeg", ""},
+		{"pdf named hta", "letter.hta", pdf, 1 << 20, "", "application/pdf", "letter.hta.pdf"},
+		{"script named pdf", "evil.pdf", []byte("<script>alert(1)</script>"), 1 << 20, archive.EUNSUPPORTED, "", ""},
+		{"too large", "big.pdf", append(pdf, make([]byte, 100)...), 50, archive.ETOOLARGE, "", ""},
+		{"empty", "empty.pdf", nil, 1 << 20, archive.EINVALID, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +271,10 @@ func TestBlobs(t *testing.T) {
 			if tt.code != "" {
 				return
 			}
-			if a.ContentType != tt.ctype || a.Size != int64(len(tt.data)) || a.Name != tt.file {
+			if tt.stored == "" {
+				tt.stored = tt.file
+			}
+			if a.ContentType != tt.ctype || a.Size != int64(len(tt.data)) || a.Name != tt.stored {
 				t.Fatalf("attachment %+v", a)
 			}
 			rc, _, err := s.OpenBlob(ctx, a.SHA256)

@@ -17,8 +17,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sijill/sijill/archive"
@@ -378,14 +380,21 @@ func importKey(rw row, files []archive.Attachment) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Run imports the rows of the CSV in r. Rows are taken in ascending register,
-// year and number order (so each entry links to its predecessor, see
-// archive.Store.CreateAt), whatever their order in the file. A row whose
-// number is taken by other content, a missing or refused file, or an invalid
-// field is reported in the Report and the run goes on; storage failures and
-// a cancelled ctx stop it, returning the report so far. Running it again
-// after an interruption ends in the same state as an uninterrupted run.
+// Workers is how many rows are stored at once: their files, then their
+// records. The work is the storage's round trips, so more at once than the
+// machine has cores.
+const Workers = 16
+
+// Run imports the rows of the CSV in r. A row whose number is taken by other
+// content, a missing or refused file, or an invalid field is reported in the
+// Report and the run goes on; storage failures and a cancelled ctx stop it,
+// returning the report so far. Running it again after an interruption ends in
+// the same state as an uninterrupted run (see archive.Store.ImportRows).
 // One audit event records each run.
+//
+// The files of every row are stored first, Workers at a time, then the
+// records, likewise: an import of thousands of rows waits for the storage's
+// round trips side by side.
 func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 	if opt.MaxFileSize <= 0 {
 		opt.MaxFileSize = 1 << 30
@@ -396,24 +405,72 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 	}
 	rep := &Report{Rows: len(rows) + len(refused), Refused: refused}
 	archive.ImportOrder(rows, func(rw row) (archive.Register, int, int) { return rw.reg, rw.year, rw.number })
-
 	if opt.OnProgress != nil {
 		opt.OnProgress(0, len(rows))
 	}
-	runErr := func() error {
-		for i, rw := range rows {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := importRow(ctx, opt, rw, rep); err != nil {
-				return err
-			}
-			if opt.OnProgress != nil {
-				opt.OnProgress(i+1, len(rows))
-			}
+	var mu sync.Mutex // guards rep and done
+	done := 0
+	finished := func() {
+		done++
+		if opt.OnProgress != nil {
+			opt.OnProgress(done, len(rows))
 		}
-		return nil
+	}
+	refuse := func(rw row, code string, args ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Refused = append(rep.Refused, refusal(rw.line, rw.id(), code, args...))
+		finished()
+	}
+
+	runErr := func() error {
+		// The files, then the rows whose files are all stored.
+		files, err := storeFiles(ctx, opt, rows, refuse)
+		if err != nil {
+			return err
+		}
+		var todo []archive.ImportRow
+		var from []row
+		for i, rw := range rows {
+			if files[i] == nil {
+				continue // refused
+			}
+			todo = append(todo, archive.ImportRow{Register: rw.reg, Year: rw.year, Number: rw.number,
+				Fields: rw.fields, Files: files[i], Key: importKey(rw, files[i])})
+			from = append(from, rw)
+		}
+		var hookErr error
+		err = opt.Store.ImportRows(ctx, opt.Actor, todo, Workers, func(i int, o archive.ImportOutcome) {
+			rw := from[i]
+			switch {
+			case o.Err != nil && archive.ErrorCode(o.Err) == archive.ECONFLICT:
+				refuse(rw, RefusedTaken, rw.id())
+				return
+			case o.Err != nil:
+				refuse(rw, RefusedRecord, reason(o.Err))
+				return
+			}
+			if opt.OnRecord != nil && hookErr == nil {
+				// Also for a skipped row: the interrupted run may have stopped before it.
+				if err := opt.OnRecord(ctx, o.Record); err != nil {
+					hookErr = fmt.Errorf("after importing %s: %w", o.Record.ID, err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if o.Result == archive.AlreadyImported {
+				rep.Skipped++
+			} else {
+				rep.Imported++
+			}
+			finished()
+		})
+		if err == nil {
+			err = hookErr
+		}
+		return err
 	}()
+	slices.SortFunc(rep.Refused, func(a, b Refusal) int { return a.Line - b.Line })
 	detail := fmt.Sprintf("rows=%d imported=%d skipped=%d refused=%d", rep.Rows, rep.Imported, rep.Skipped, len(rep.Refused))
 	if runErr != nil {
 		detail += " interrupted: " + runErr.Error()
@@ -427,70 +484,78 @@ func Run(ctx context.Context, opt Options, r io.Reader) (*Report, error) {
 	return rep, nil
 }
 
-// importRow stores one row's files and record. Refusals go into rep; only
-// failures that should stop the run are returned.
-func importRow(ctx context.Context, opt Options, rw row, rep *Report) error {
-	refuse := func(code string, args ...string) {
-		rep.Refused = append(rep.Refused, refusal(rw.line, rw.id(), code, args...))
+// storeFiles stores the files of every row, Workers at a time, and returns
+// each row's attachments (nil for a row refused because of a file, which it
+// reports). A failure that should stop the run is returned.
+func storeFiles(ctx context.Context, opt Options, rows []row, refuse func(row, string, ...string)) ([][]archive.Attachment, error) {
+	out := make([][]archive.Attachment, len(rows))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range Workers {
+		wg.Go(func() {
+			for i := range work {
+				files, code, args, err := storeRowFiles(ctx, opt, rows[i])
+				switch {
+				case err != nil:
+					cancel(err)
+				case code != "":
+					refuse(rows[i], code, args...)
+				default:
+					out[i] = files
+				}
+			}
+		})
 	}
-	var files []archive.Attachment
+	for i := range rows {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	return out, context.Cause(ctx)
+}
+
+// storeRowFiles stores one row's files. A file that refuses the row is
+// returned as its refusal code and arguments; an error stops the run.
+func storeRowFiles(ctx context.Context, opt Options, rw row) ([]archive.Attachment, string, []string, error) {
+	files := []archive.Attachment{}
 	for _, name := range rw.files {
 		if att, ok := opt.Stored[name]; ok {
 			files = append(files, att)
 			continue
 		}
 		if opt.FilesDir == "" {
-			refuse(RefusedNotUploaded, name)
-			return nil
+			return nil, RefusedNotUploaded, []string{name}, nil
 		}
 		f, err := os.Open(filepath.Join(opt.FilesDir, name))
 		if errors.Is(err, fs.ErrNotExist) {
-			refuse(RefusedMissing, name)
-			return nil
+			return nil, RefusedMissing, []string{name}, nil
 		}
 		if err != nil {
 			msg := err.Error()
 			if u := errors.Unwrap(err); u != nil {
 				msg = u.Error() // the reason without the full path
 			}
-			refuse(RefusedFile, name, msg)
-			return nil
+			return nil, RefusedFile, []string{name, msg}, nil
 		}
 		att, err := opt.Store.PutBlob(ctx, f, filepath.Base(name), opt.MaxFileSize)
 		f.Close()
 		if err != nil {
 			if stops(ctx, err) {
-				return fmt.Errorf("store file %q of line %d: %w", name, rw.line, err)
+				return nil, "", nil, fmt.Errorf("store file %q of line %d: %w", name, rw.line, err)
 			}
-			refuse(RefusedFile, name, archive.ErrorMessage(err))
-			return nil
+			return nil, RefusedFile, []string{name, archive.ErrorMessage(err)}, nil
 		}
 		files = append(files, att)
 	}
-	rec, res, err := opt.Store.CreateAt(ctx, opt.Actor, rw.reg, rw.year, rw.number, rw.fields, files, importKey(rw, files))
-	if err != nil {
-		if stops(ctx, err) {
-			return fmt.Errorf("import line %d: %w", rw.line, err)
-		}
-		if archive.ErrorCode(err) == archive.ECONFLICT {
-			refuse(RefusedTaken, rw.id())
-		} else {
-			refuse(RefusedRecord, reason(err))
-		}
-		return nil
-	}
-	if res == archive.AlreadyImported {
-		rep.Skipped++
-	} else {
-		rep.Imported++
-	}
-	if opt.OnRecord != nil {
-		// Also for a skipped row: the interrupted run may have stopped before indexing it.
-		if err := opt.OnRecord(ctx, rec); err != nil {
-			return fmt.Errorf("after importing %s: %w", rec.ID, err)
-		}
-	}
-	return nil
+	return files, "", nil, nil
 }
 
 // stops reports whether err should end the run rather than refuse one row.
