@@ -78,6 +78,22 @@ func (ix *Index) Refresh(ctx context.Context, src Source, id string) error {
 	return ix.put(ctx, rec, etag, texts, missing)
 }
 
+// removeIfGone removes the document of id if its record is no longer in
+// the bucket, and says whether it did.
+func (ix *Index) removeIfGone(ctx context.Context, src Source, id string) (bool, error) {
+	mu := ix.recLock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	_, _, err := src.Get(ctx, id)
+	switch {
+	case archive.ErrorCode(err) == archive.ENOTFOUND:
+		return true, ix.delete(id)
+	case err != nil:
+		return false, err
+	}
+	return false, nil
+}
+
 // FollowOptions tune Follow; zero values are the defaults.
 type FollowOptions struct {
 	// Poll is how often the change feed is read (default 250ms).
@@ -278,11 +294,18 @@ func (ix *Index) Reconcile(ctx context.Context, src Source) (ReconcileResult, er
 			}
 		}
 	}
+	// A document whose record was not in the listing may be of a record
+	// written since the listing was read (by this process, whose hook
+	// indexed it meanwhile): it leaves the index only if the bucket says,
+	// now and under the record's lock, that the record is gone.
 	for _, id := range gone {
-		if err := ix.Delete(ctx, id); err != nil {
+		removed, err := ix.removeIfGone(ctx, src, id)
+		if err != nil {
 			return res, err
 		}
-		res.Removed++
+		if removed {
+			res.Removed++
+		}
 	}
 	if len(todo) > 0 {
 		ix.log.Info("index: bringing records up to date with the bucket", "records", len(todo))
