@@ -102,13 +102,21 @@ type RecordHook func(ctx context.Context, rec *Record, etag string)
 func (s *Store) OnRecordWritten(fn RecordHook) { s.hook = fn }
 
 // written runs after a record write has succeeded: the hook, then the feed
-// entry that tells the other processes.
+// entry that tells the other processes. Neither is cancelled with the
+// caller: once the record is in the bucket its announcement must follow,
+// or a shutdown in the middle of an import leaves a record that the feed
+// never names and that the indexes find only at their next reconcile.
 func (s *Store) written(ctx context.Context, rec *Record, etag string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
+	defer cancel()
 	if s.hook != nil {
 		s.hook(ctx, rec, etag)
 	}
 	s.Announce(ctx, rec.ID)
 }
+
+// announceTimeout bounds the announcement of a write whose caller has gone.
+const announceTimeout = 30 * time.Second
 
 // Announce writes a feed entry for each record in ids, so that every process
 // looks at them again: after a file's text is stored, for the records that

@@ -53,6 +53,10 @@ func (s *Store) intend(ctx context.Context, ev Event) (Event, error) {
 
 // abort records that the write of intent did not happen, because why.
 func (s *Store) abort(ctx context.Context, intent Event, why string) {
+	// Written even when the caller has gone (a shutdown cancelling an
+	// import): the intent is already stored and wants its conclusion.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
+	defer cancel()
 	s.auditBestEffort(ctx, Event{Actor: intent.Actor, Action: ActionAborted, Target: intent.Target,
 		Before: intent.After, Detail: why + " (intent " + intent.ID + ")"})
 }
