@@ -172,7 +172,7 @@ func TestCrashRebuildsIndexOfLostUpdates(t *testing.T) {
 	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the temporary file a crash left is still there after the restart: %v", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var res searchResult
 		c2.call("GET", "/api/v1/search?status=annulled", nil, nil, &res)

