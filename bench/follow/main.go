@@ -17,8 +17,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -36,12 +34,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
-
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/s3"
 	"github.com/sijill/sijill/archive/s3/s3test"
+	"github.com/sijill/sijill/bench/internal/bare"
 	"github.com/sijill/sijill/cmd/sijill-load/workload"
 )
 
@@ -134,7 +130,7 @@ func rebuild(ctx context.Context, bin, tmp string, mio *s3test.Server, nrec int)
 	if err := seed(ctx, store, nrec); err != nil {
 		return err
 	}
-	bare, objects, err := bareRead(ctx, cfg)
+	bareTime, objects, _, err := bare.Read(ctx, cfg, "records/", "text/")
 	if err != nil {
 		return err
 	}
@@ -153,7 +149,7 @@ func rebuild(ctx context.Context, bin, tmp string, mio *s3test.Server, nrec int)
 	fmt.Printf("new process: ready after %v with %d records indexed: %.0f records/s (target 1,500), peak RSS %.0f MB (target 400)\n",
 		took.Round(time.Millisecond), nrec, rate, rss)
 	fmt.Printf("bare minio-go reading the same %d objects (16 at once): %v — the rebuild takes %.2f× that\n",
-		objects, bare.Round(time.Millisecond), took.Seconds()/bare.Seconds())
+		objects, bareTime.Round(time.Millisecond), took.Seconds()/bareTime.Seconds())
 	return nil
 }
 
@@ -279,53 +275,6 @@ func seed(ctx context.Context, store *archive.Store, n int) error {
 	default:
 		return nil
 	}
-}
-
-// bareRead lists the records and texts with minio-go and reads them all,
-// sixteen at once: the floor of what rebuilding from the bucket can take.
-func bareRead(ctx context.Context, cfg s3.Config) (time.Duration, int, error) {
-	client, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")})
-	if err != nil {
-		return 0, 0, err
-	}
-	began := time.Now()
-	var keys []string
-	for _, prefix := range []string{"records/", "text/"} {
-		for oi := range client.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-			if oi.Err != nil {
-				return 0, 0, oi.Err
-			}
-			keys = append(keys, oi.Key)
-		}
-	}
-	work := make(chan string)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range 16 {
-		wg.Go(func() {
-			for k := range work {
-				obj, err := client.GetObject(ctx, cfg.Bucket, k, minio.GetObjectOptions{})
-				if err == nil {
-					h := sha256.New()
-					_, err = io.Copy(h, obj)
-					obj.Close()
-					_ = hex.EncodeToString(h.Sum(nil))
-				}
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, k := range keys {
-		work <- k
-	}
-	close(work)
-	wg.Wait()
-	return time.Since(began), len(keys), firstErr
 }
 
 // server is one sijill serve process.

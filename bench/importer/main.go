@@ -34,6 +34,7 @@ import (
 	"github.com/sijill/sijill/archive/importer"
 	"github.com/sijill/sijill/archive/s3"
 	"github.com/sijill/sijill/archive/s3/s3test"
+	"github.com/sijill/sijill/bench/internal/bare"
 	"github.com/sijill/sijill/cmd/sijill-load/workload"
 )
 
@@ -129,6 +130,28 @@ func run(n, scans int) error {
 		d := time.Since(began)
 		fmt.Printf("sijill import on %s: %d rows (%d imported, %d refused) in %v: %.0f rows/s\n",
 			where, rep.Rows, rep.Imported, len(rep.Refused), d.Round(time.Millisecond), float64(rep.Rows)/d.Seconds())
+		if where != "MinIO" {
+			continue
+		}
+		// sijill verify of what was imported, against the floor of reading
+		// the same objects with bare minio-go.
+		began = time.Now()
+		vr, err := store.Verify(ctx, "bench", nil)
+		if err != nil {
+			return err
+		}
+		vd := time.Since(began)
+		if len(vr.Problems) > 0 {
+			return fmt.Errorf("verify found %d problems after the import: %v", len(vr.Problems), vr.Problems[0])
+		}
+		bd, objects, nbytes, err := bare.Read(ctx, mio.Config(s3test.BucketName()), "records/", "history/", "blobs/", "audit/", "counters/")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("sijill verify on MinIO: %d records, %d files (%.0f MB) in %v: %.0f records/s\n",
+			vr.Records, vr.Blobs, float64(vr.Bytes)/1e6, vd.Round(time.Millisecond), float64(vr.Records)/vd.Seconds())
+		fmt.Printf("bare minio-go reading and hashing the same %d objects (%.0f MB, 16 at once): %v — verify takes %.2f× that\n",
+			objects, float64(nbytes)/1e6, bd.Round(time.Millisecond), vd.Seconds()/bd.Seconds())
 	}
 
 	// The same rows through the API of a real server on MinIO, by eight
