@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -219,47 +221,54 @@ func fatal(ctx context.Context, err error) bool {
 }
 
 func (v *verifier) readAudit(ctx context.Context, objs []ObjectInfo) error {
+	var keys []string
 	for _, o := range objs {
-		if v.auditKeys[o.Key] {
-			continue
+		if !v.auditKeys[o.Key] {
+			v.auditKeys[o.Key] = true
+			keys = append(keys, o.Key)
 		}
-		v.auditKeys[o.Key] = true
+	}
+	return v.s.readAhead(ctx, keys, func(key string, b []byte, err error) error {
 		v.step()
-		b, err := v.s.readRaw(ctx, o.Key)
 		if err != nil {
 			if fatal(ctx, err) {
 				return storageErr("verify: read audit", err)
 			}
-			v.add(ProblemUnreadable, o.Key, "", err.Error())
-			continue
+			v.add(ProblemUnreadable, key, "", err.Error())
+			return nil
 		}
-		var ev Event
-		if err := json.Unmarshal(b, &ev); err != nil {
-			v.add(ProblemUnreadable, o.Key, "", "not an audit event: "+err.Error())
-			continue
-		}
-		if ev.Target == "" || !strings.HasPrefix(ev.Action, "record.") {
-			continue
-		}
-		if ev.Action == ActionAborted {
-			v.aborted[ev.Before] = true // the intent's version, never written
-			continue
-		}
-		if ev.After != "" {
-			v.intents = append(v.intents, ev.After)
-		}
-		m := v.audited[ev.Target]
-		if m == nil {
-			m = map[string]bool{}
-			v.audited[ev.Target] = m
-		}
-		for _, h := range []string{ev.Before, ev.After} {
-			if h != "" {
-				m[h] = true
-			}
+		v.noteEvent(key, b)
+		return nil
+	})
+}
+
+// noteEvent takes in the audit event b stored at key.
+func (v *verifier) noteEvent(key string, b []byte) {
+	var ev Event
+	if err := json.Unmarshal(b, &ev); err != nil {
+		v.add(ProblemUnreadable, key, "", "not an audit event: "+err.Error())
+		return
+	}
+	if ev.Target == "" || !strings.HasPrefix(ev.Action, "record.") {
+		return
+	}
+	if ev.Action == ActionAborted {
+		v.aborted[ev.Before] = true // the intent's version, never written
+		return
+	}
+	if ev.After != "" {
+		v.intents = append(v.intents, ev.After)
+	}
+	m := v.audited[ev.Target]
+	if m == nil {
+		m = map[string]bool{}
+		v.audited[ev.Target] = m
+	}
+	for _, h := range []string{ev.Before, ev.After} {
+		if h != "" {
+			m[h] = true
 		}
 	}
-	return nil
 }
 
 // groupHistory maps "register/year/number" to the keys of its kept versions.
@@ -308,11 +317,14 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 				Head: cur.head, Digest: cur.digest.Sum()})
 		}
 	}
+	var keys []string
 	for _, o := range objs {
-		reg, year, n, ok := chainKey(o.Key)
-		if !ok {
-			continue
+		if _, _, _, ok := chainKey(o.Key); ok {
+			keys = append(keys, o.Key)
 		}
+	}
+	err := v.s.readAhead(ctx, keys, func(key string, b []byte, err error) error {
+		reg, year, n, _ := chainKey(key)
 		v.step()
 		if cur == nil || cur.reg != reg || cur.year != year {
 			finish()
@@ -326,35 +338,34 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 				fmt.Sprintf("entries %d to %d of %s %d are missing", cur.last+1, n-1, reg, year))
 			cur.head = "" // the link across the gap cannot be checked
 		}
-		b, err := v.s.readRaw(ctx, o.Key)
 		if err != nil {
 			if fatal(ctx, err) {
 				return storageErr("verify: read record", err)
 			}
-			v.add(ProblemUnreadable, o.Key, id, err.Error())
+			v.add(ProblemUnreadable, key, id, err.Error())
 			cur.last, cur.head = n, ""
-			continue
+			return nil
 		}
 		var rec Record
 		if err := json.Unmarshal(b, &rec); err != nil {
-			v.add(ProblemUnreadable, o.Key, id, "not a record: "+err.Error())
+			v.add(ProblemUnreadable, key, id, "not a record: "+err.Error())
 			cur.last, cur.head = n, ""
-			continue
+			return nil
 		}
 		if rec.Register != reg || rec.Year != year || rec.Number != n || rec.ID != id {
-			v.add(ProblemMisplaced, o.Key, id, fmt.Sprintf("the object holds entry %s (number %d of %s %d)", rec.ID, rec.Number, rec.Register, rec.Year))
+			v.add(ProblemMisplaced, key, id, fmt.Sprintf("the object holds entry %s (number %d of %s %d)", rec.ID, rec.Number, rec.Register, rec.Year))
 		}
 		if got := rec.Entry().Hash(); got != rec.Chain.Hash {
-			v.add(ProblemEntryAltered, o.Key, id, fmt.Sprintf("the registered entry hashes to %s, its chain says %s", short(got), short(rec.Chain.Hash)))
+			v.add(ProblemEntryAltered, key, id, fmt.Sprintf("the registered entry hashes to %s, its chain says %s", short(got), short(rec.Chain.Hash)))
 		}
 		switch {
 		case n == 1 && rec.Chain.Prev != "":
-			v.add(ProblemChainBroken, o.Key, id, "the first entry of the year links to a previous one")
+			v.add(ProblemChainBroken, key, id, "the first entry of the year links to a previous one")
 		case n > 1 && cur.last == n-1 && cur.head != "" && rec.Chain.Prev != cur.head:
-			v.add(ProblemChainBroken, o.Key, id, fmt.Sprintf("prev is %s but entry %d hashes to %s: entries were re-ordered, replaced or re-hashed",
+			v.add(ProblemChainBroken, key, id, fmt.Sprintf("prev is %s but entry %d hashes to %s: entries were re-ordered, replaced or re-hashed",
 				short(rec.Chain.Prev), n-1, short(cur.head)))
 		}
-		v.checkAudited(o.Key, id, b, rec.Version)
+		v.checkAudited(key, id, b, rec.Version)
 		v.noteFiles(&rec)
 		hk := fmt.Sprintf("%s/%d/%06d", reg, year, n)
 		v.checkHistory(ctx, &rec, history[hk])
@@ -364,6 +375,10 @@ func (v *verifier) chains(ctx context.Context, objs []ObjectInfo, history map[st
 		}
 		cur.digest.Add(&rec)
 		cur.last, cur.head = n, rec.Chain.Hash
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	finish()
 	for _, ks := range history {
@@ -519,29 +534,60 @@ func (v *verifier) checkHistory(ctx context.Context, rec *Record, keys []string)
 
 func (v *verifier) blobs(ctx context.Context, objs []ObjectInfo) error {
 	stored := map[string]bool{}
+	var sums []string
 	for _, o := range objs {
-		v.step()
 		sum := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
 		if !ValidSHA256(sum) || o.Key != blobKey(sum) {
+			v.step()
 			continue // not a blob (a stray object); nothing names it
 		}
 		stored[sum] = true
-		v.rep.Blobs++
-		got, n, err := v.hashBlob(ctx, o.Key)
-		if err != nil {
-			if fatal(ctx, err) {
-				return storageErr("verify: read blob", err)
+		sums = append(sums, sum)
+	}
+	// Files are hashed readAheadWidth at once: each is independent of the
+	// others, and one at a time a pass waits a round trip per file.
+	var mu sync.Mutex
+	var failed error
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range readAheadWidth {
+		wg.Go(func() {
+			for sum := range work {
+				got, n, err := v.hashBlob(ctx, blobKey(sum))
+				mu.Lock()
+				v.step()
+				v.rep.Blobs++
+				switch {
+				case err != nil && fatal(ctx, err):
+					failed = cmp.Or(failed, storageErr("verify: read blob", err))
+				case err != nil:
+					v.add(ProblemUnreadable, blobKey(sum), v.referenced[sum], err.Error())
+				case got != sum:
+					v.add(ProblemBlobAltered, blobKey(sum), v.referenced[sum], fmt.Sprintf("the file's bytes hash to %s, not its name", short(got)))
+				}
+				if err == nil {
+					v.rep.Bytes += n
+					if _, ok := v.referenced[sum]; !ok {
+						v.rep.Unreferenced++
+					}
+				}
+				mu.Unlock()
 			}
-			v.add(ProblemUnreadable, o.Key, v.referenced[sum], err.Error())
-			continue
+		})
+	}
+	for _, sum := range sums {
+		mu.Lock()
+		stop := failed != nil
+		mu.Unlock()
+		if stop {
+			break
 		}
-		v.rep.Bytes += n
-		if got != sum {
-			v.add(ProblemBlobAltered, o.Key, v.referenced[sum], fmt.Sprintf("the file's bytes hash to %s, not its name", short(got)))
-		}
-		if _, ok := v.referenced[sum]; !ok {
-			v.rep.Unreferenced++
-		}
+		work <- sum
+	}
+	close(work)
+	wg.Wait()
+	if failed != nil {
+		return failed
 	}
 	var missing []string
 	for sum := range v.referenced {

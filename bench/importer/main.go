@@ -106,10 +106,11 @@ func run(n, scans int) error {
 	quiet := slog.New(slog.DiscardHandler)
 
 	// The import, on MinIO and on the local folder.
+	importCfg := mio.Config(s3test.BucketName())
 	for _, where := range []string{"MinIO", "local folder"} {
 		var b archive.Bucket
 		if where == "MinIO" {
-			sb, err := s3.Open(ctx, mio.Config(s3test.BucketName()))
+			sb, err := s3.Open(ctx, importCfg)
 			if err != nil {
 				return err
 			}
@@ -144,7 +145,7 @@ func run(n, scans int) error {
 		if len(vr.Problems) > 0 {
 			return fmt.Errorf("verify found %d problems after the import: %v", len(vr.Problems), vr.Problems[0])
 		}
-		bd, objects, nbytes, err := bare.Read(ctx, mio.Config(s3test.BucketName()), "records/", "history/", "blobs/", "audit/", "counters/")
+		bd, objects, nbytes, err := bare.Read(ctx, importCfg, "records/", "history/", "blobs/", "audit/", "counters/")
 		if err != nil {
 			return err
 		}
