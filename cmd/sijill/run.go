@@ -29,6 +29,8 @@ commands:
   verify    check every record, hash chain and file
   print     print a register book: print book --register R --year Y -o FILE
   import    import an existing archive: import --csv FILE --files DIR [--map header=field,...]
+  backup    copy the archive to a folder or another bucket: backup --to DIR|s3://BUCKET
+  restore   bring the archive back from a backup into empty storage: restore --from DIR|s3://BUCKET
 
 Run "sijill <command> -h" for the flags of a command.`
 
@@ -52,6 +54,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -80,30 +86,9 @@ type Main struct {
 
 // openStore opens the bucket the configuration names and the Store over it.
 func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.Store, error) {
-	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	var bucket archive.Bucket
-	tmp := filepath.Join(cfg.Data, "tmp")
-	if cfg.S3 != nil {
-		b, err := openS3(ctx, *cfg.S3, logger)
-		if err != nil {
-			return nil, fmt.Errorf("S3 storage at %s: %w", cfg.S3.Endpoint, err)
-		}
-		bucket = b
-		logger.Info("storage: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
-	} else {
-		dir := filepath.Join(cfg.Data, "bucket")
-		b, err := folder.Open(dir)
-		if err != nil {
-			return nil, err
-		}
-		bucket = b
-		tmp = filepath.Join(dir, ".tmp") // same file system: blobs are moved, not copied
-		logger.Info("storage: local folder", "dir", dir)
-	}
-	if err := os.MkdirAll(tmp, 0o750); err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
+	bucket, tmp, err := openBucket(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
 	}
 	opt := archive.Options{Location: cfg.Location, Logger: logger, TempDir: tmp}
 	if cfg.S3 != nil && cfg.S3.Timeout > 0 {
@@ -112,6 +97,38 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (*archive.
 		opt.ResolveWait = cfg.S3.Timeout * 3 / 2
 	}
 	return archive.NewStore(bucket, opt), nil
+}
+
+// openBucket opens the archive's bucket (S3 when configured, else the
+// local folder under --data) and returns it with the directory for its
+// temporary files.
+func openBucket(ctx context.Context, cfg *Config, logger *slog.Logger) (archive.Bucket, string, error) {
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, "", fmt.Errorf("data directory: %w", err)
+	}
+	var bucket archive.Bucket
+	tmp := filepath.Join(cfg.Data, "tmp")
+	if cfg.S3 != nil {
+		b, err := openS3(ctx, *cfg.S3, logger)
+		if err != nil {
+			return nil, "", fmt.Errorf("S3 storage at %s: %w", cfg.S3.Endpoint, err)
+		}
+		bucket = b
+		logger.Info("storage: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
+	} else {
+		dir := filepath.Join(cfg.Data, "bucket")
+		b, err := folder.Open(dir)
+		if err != nil {
+			return nil, "", err
+		}
+		bucket = b
+		tmp = filepath.Join(dir, ".tmp") // same file system: blobs are moved, not copied
+		logger.Info("storage: local folder", "dir", dir)
+	}
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return nil, "", fmt.Errorf("temporary directory: %w", err)
+	}
+	return bucket, tmp, nil
 }
 
 // openS3 opens the S3 bucket, waiting up to a minute for a storage service
