@@ -406,6 +406,41 @@ func TestNoGuessAboutAConfidentialEntryCanBeConfirmed(t *testing.T) {
 
 func strPtr(s string) *string { return &s }
 
+// TestAConfidentialPastStaysHidden: an entry registered as confidential and
+// made public later shows a reader only its public self — not its
+// confidential versions in the history (API and page), nor its first
+// registration's subject in the record.
+func TestAConfidentialPastStaysHidden(t *testing.T) {
+	m := startMain(t, nil)
+	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	if st := admin.call("POST", "/api/v1/users", map[string]string{"username": "reader", "password": "a long and private phrase", "role": "reader"}, nil, nil); st != 201 {
+		t.Fatalf("create reader: %d", st)
+	}
+	reader := login(t, m.Server.URL(), "reader", "a long and private phrase")
+	const secret = "زمردة"
+	var rec record
+	admin.call("POST", "/api/v1/registers/decisions/records", map[string]any{"subject": "قرار بشأن " + secret,
+		"body": secret + " في المتن", "confidentiality": "confidential"}, nil, &rec)
+	r, _ := admin.raw("GET", "/api/v1/records/"+rec.ID, nil, "", nil)
+	if st := admin.call("PATCH", "/api/v1/records/"+rec.ID, map[string]string{"confidentiality": "normal",
+		"subject": "قرار معلن", "body": "نص معلن"}, map[string]string{"If-Match": r.Header.Get("ETag")}, nil); st != 200 {
+		t.Fatalf("make public: %d", st)
+	}
+	for _, path := range []string{"/api/v1/records/" + rec.ID, "/api/v1/records/" + rec.ID + "/history", "/records/" + rec.ID} {
+		resp, body := reader.raw("GET", path, nil, "", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		if strings.Contains(string(body), secret) {
+			t.Errorf("a reader reads the confidential past of an entry at %s", path)
+		}
+	}
+	// Those who may see confidential records still see the whole history.
+	if _, body := admin.raw("GET", "/api/v1/records/"+rec.ID+"/history", nil, "", nil); !strings.Contains(string(body), secret) {
+		t.Error("the administrator no longer sees the confidential version")
+	}
+}
+
 // TestAttachmentsAreAskedForAgain: a browser may keep an attachment only if
 // it asks again before using it, and once the record is confidential it is
 // answered 404, not 304.
