@@ -157,7 +157,7 @@ func newBook(opt BookOptions) (*book, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d", opt.Register.Title(), opt.Year), opt.Organisation)
+	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d", opt.Register.Title(), opt.Year), opt.Organisation, now)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/fonts"
@@ -58,8 +59,15 @@ type doc struct {
 	pdfPage  int
 }
 
-func newDoc(eastern bool, title, author string) (*doc, error) {
+// newDoc starts a document printed at now. The same records printed with the
+// same now give the same bytes: the creation date is now, not the clock, and
+// resources are written in a fixed order, so an exported bag can be made
+// twice and compared.
+func newDoc(eastern bool, title, author string, now time.Time) (*doc, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreationDate(now)
+	pdf.SetModificationDate(now)
+	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(margin, margin, margin)

@@ -48,7 +48,7 @@ func RecordPrint(ctx context.Context, w io.Writer, opt PrintOptions, rec *archiv
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d/%d", rec.Register.Title(), rec.Number, rec.Year), opt.Organisation)
+	d, err := newDoc(opt.EasternDigits, fmt.Sprintf("%s %d/%d", rec.Register.Title(), rec.Number, rec.Year), opt.Organisation, opt.Now)
 	if err != nil {
 		return err
 	}

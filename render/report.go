@@ -76,7 +76,7 @@ func FollowUpReport(ctx context.Context, w io.Writer, opt ReportOptions, rows []
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	d, err := newDoc(opt.EasternDigits, ReportTitle, opt.Organisation)
+	d, err := newDoc(opt.EasternDigits, ReportTitle, opt.Organisation, opt.Now)
 	if err != nil {
 		return err
 	}
