@@ -16,7 +16,7 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs vet bench bench-search bench-print bench-ocr bench-follow bench-import fuzz load
+.PHONY: run build test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -31,8 +31,19 @@ run: build
 	echo "(the password is used only when the admin account is first created; it is kept in $(DATA)/admin-password.txt)"; \
 	SIJILL_ADMIN_PASSWORD="$$pw" $(BIN)/sijill serve --data $(DATA)
 
-## deps: what the tests need — a real MinIO server, versitygw and Debian's tools.
-deps: $(MINIO) $(VERSITYGW) debs
+## deps: what the tests need — a real MinIO server, versitygw, Debian's tools and npm's.
+deps: $(MINIO) $(VERSITYGW) debs npmdeps
+
+# npm packages the tests use, installed under bin/npm: bagit-fs, a second BagIt
+# implementation that checks the bags Sijill exports. Node and npm come from
+# Debian when the machine has none (a machine with its own Node keeps it).
+NPM_DIR := $(BIN)/npm
+export SIJILL_NPM_DIR := $(NPM_DIR)
+npmdeps: debs
+	@command -v npm >/dev/null 2>&1 || { echo "installing Node.js and npm from Debian"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }
+	@test -d $(NPM_DIR)/node_modules/bagit-fs || { mkdir -p $(NPM_DIR) && \
+		npm install --silent --no-audit --no-fund --prefix $(NPM_DIR) bagit-fs@1.1.1; }
 
 $(MINIO):
 	@echo "building the MinIO server into $(MINIO) (about 5 minutes the first time)"

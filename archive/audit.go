@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -107,4 +108,28 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]Event, error)
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// EachEvent calls fn with every event of the trail, oldest first, reading
+// ahead so that a pass over a year's trail is not a round trip per event. An
+// export uses it to gather the events of a register's records, which may lie
+// in any month after the records were made. It stops at fn's first error.
+func (s *Store) EachEvent(ctx context.Context, fn func(Event) error) error {
+	var keys []string
+	if err := s.bucket.List(ctx, "audit/", func(o ObjectInfo) error {
+		keys = append(keys, o.Key)
+		return nil
+	}); err != nil {
+		return storageErr("list audit", err)
+	}
+	return s.readAhead(ctx, keys, func(key string, b []byte, err error) error {
+		if err != nil {
+			return storageErr("read audit", err)
+		}
+		var ev Event
+		if err := json.Unmarshal(b, &ev); err != nil {
+			return fmt.Errorf("archive: audit event %s: %w", key, err)
+		}
+		return fn(ev)
+	})
 }

@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	api.Get("/records/:id/attachments/:sha256", s.require(archive.PermRead), s.downloadAttachment)
 
 	api.Get("/registers/:register/:year/book.pdf", s.require(archive.PermPrint), s.book)
+	api.Get("/registers/:register/:year/bag.zip", s.require(archive.PermAudit), s.exportBag)
 	api.Get("/records/:id/print.pdf", s.require(archive.PermRead), s.printRecord)
 	api.Get("/search", s.require(archive.PermRead), s.search)
 	api.Get("/followup", s.require(archive.PermRead), s.listFollowUps)

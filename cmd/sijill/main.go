@@ -5,6 +5,9 @@
 //	sijill reindex [--data DIR]                        rebuild the search index
 //	sijill verify  [--data DIR]                        check every record, chain and file
 //	sijill print   book --register R --year Y -o FILE  print a register book
+//	sijill export  --register R --year Y -o FILE.zip   a register year as a BagIt bag
+//	sijill backup  --to DIR|s3://BUCKET                copy the whole archive
+//	sijill restore --from DIR|s3://BUCKET              bring it back into empty storage
 //
 // main only handles signals and exit codes; the wiring is in Main, which the
 // end-to-end tests reuse.

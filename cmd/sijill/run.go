@@ -29,6 +29,7 @@ commands:
   verify    check every record, hash chain and file
   print     print a register book: print book --register R --year Y -o FILE
   import    import an existing archive: import --csv FILE --files DIR [--map header=field,...]
+  export    a register year as a BagIt bag: export --register R --year Y -o DIR|FILE.zip; export --check BAG
   backup    copy the archive to a folder or another bucket: backup --to DIR|s3://BUCKET
   restore   bring the archive back from a backup into empty storage: restore --from DIR|s3://BUCKET
 
@@ -54,6 +55,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/export"
+)
+
+// exportBag sends a register year as a zipped BagIt bag (export.Bag) to an
+// administrator or auditor. Confidential entries are in it only for those who
+// may see them. Like the book, the bag is made in an unlinked temporary file
+// and sent from there: a year of scans does not sit in memory, and a failure
+// half-way is a clean error, not a truncated archive.
+func (s *Server) exportBag(c *fiber.Ctx) error {
+	reg, err := register(c)
+	if err != nil {
+		return err
+	}
+	year, err := strconv.Atoi(c.Params("year"))
+	if err != nil || year < 1 || year > 9999 {
+		return archive.Errorf(archive.ENOTFOUND, "no year %q", c.Params("year"))
+	}
+	u := user(c)
+	ctx := c.UserContext()
+	f, err := os.CreateTemp(s.store.TempDir(), "bag-*.zip")
+	if err != nil {
+		return fmt.Errorf("web: export: %w", err)
+	}
+	os.Remove(f.Name()) // the open file lives on until fasthttp has sent and closed it
+	sum, err := export.WriteZip(ctx, s.store, f, export.Options{Organisation: s.cfg.Organisation, Register: reg,
+		Year: year, Confidential: archive.Can(u.Role, archive.PermConfidential), ExportedBy: u.Username,
+		Now: s.store.Now(), Location: s.store.Location(), TempDir: s.store.TempDir()})
+	var size int64
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	_ = s.store.Audit(ctx, archive.Event{Actor: u.Username, Action: archive.ActionExport,
+		Target: fmt.Sprintf("%s/%d", reg, year), Detail: fmt.Sprintf("bag.zip complete=%v", sum.Complete), Remote: c.IP()})
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, contentDisposition("attachment", export.Name(reg, year)+".zip"))
+	return c.SendStream(f, int(size))
+}
