@@ -3,8 +3,6 @@ package archive
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -606,17 +604,7 @@ func (v *verifier) blobs(ctx context.Context, objs []ObjectInfo) error {
 }
 
 func (v *verifier) hashBlob(ctx context.Context, key string) (string, int64, error) {
-	rc, _, err := v.s.bucket.Get(ctx, key)
-	if err != nil {
-		return "", 0, err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
-	if err != nil {
-		return "", n, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return hashObject(ctx, v.s.bucket, key)
 }
 
 func short(h string) string {
