@@ -27,6 +27,7 @@ import (
 	"github.com/sijill/sijill/archive/folder"
 	"github.com/sijill/sijill/index"
 	"github.com/sijill/sijill/internal/scantest"
+	"github.com/sijill/sijill/internal/scantest/printed"
 	"github.com/sijill/sijill/web"
 )
 
@@ -128,7 +129,7 @@ func bench(ctx context.Context, pages, searches int) error {
 	for run := range 2 {
 		for i := range pages {
 			// A whole A4 page at 300 dpi, spoiled like a scan.
-			pdf, err := scantest.PrintPDF(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(1400))
+			pdf, err := printed.PDF(ctx, "دعوة إلى اجتماع المكتب السياسي", corpusText(1400))
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sijill/sijill/internal/scantest"
+	"github.com/sijill/sijill/internal/scantest/printed"
 )
 
 // corpusText returns about n characters of the real secretariat documents.
@@ -77,7 +78,7 @@ func recall(source, ocr string) float64 {
 // the clean page and on the page spoiled like a scan.
 func measure(ctx context.Context, w io.Writer, dpis []int, threshold string) error {
 	body := corpusText(1400)
-	pdf, err := scantest.PrintPDF(ctx, "قرارات المجلس الوطني في دورته الاستثنائية", body)
+	pdf, err := printed.PDF(ctx, "قرارات المجلس الوطني في دورته الاستثنائية", body)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/archive/s3/s3test"
-	"github.com/sijill/sijill/internal/scantest"
+	"github.com/sijill/sijill/internal/scantest/printed"
 )
 
 // readJob reads the extraction job of file sum from the bucket.
@@ -271,7 +271,7 @@ func TestThreeProcessesOneBucket(t *testing.T) {
 	places := []string{"بوزنيقة", "الزمامرة", "تطوان", "وجدة"}
 	var files []*truth
 	for i, place := range places {
-		scan, err := scantest.ScanPNG(t.Context(), "دعوة إلى الملتقى الجهوي", "ينظم الفرع الإقليمي ملتقى جهويا بمدينة "+place+" لتكريم المناضلين.", uint64(i+10))
+		scan, err := printed.ScanPNG(t.Context(), "دعوة إلى الملتقى الجهوي", "ينظم الفرع الإقليمي ملتقى جهويا بمدينة "+place+" لتكريم المناضلين.", uint64(i+10))
 		if err != nil {
 			t.Fatal(err)
 		}

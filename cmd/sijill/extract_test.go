@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sijill/sijill/internal/scantest"
+	"github.com/sijill/sijill/internal/scantest/printed"
 )
 
 // needOCR fails, never skips, without the real tools.
@@ -131,12 +131,12 @@ func TestOCRSearch(t *testing.T) {
 	m := startMain(t, map[string]string{"SIJILL_OCR_WORKERS": "2"})
 	admin := login(t, m.Server.URL(), "admin", adminPassword)
 
-	scan, err := scantest.ScanPNG(ctx, "دعوة إلى اجتماع المكتب السياسي",
+	scan, err := printed.ScanPNG(ctx, "دعوة إلى اجتماع المكتب السياسي",
 		"يشرفنا أن ندعوكم إلى حضور اجتماع المكتب السياسي لمناقشة التقرير المالي وتحضير المؤتمر الجهوي بمدينة بوزنيقة.", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	born, err := scantest.PrintPDF(ctx, "ميثاق الأخلاقيات", "صادق المجلس الوطني على ميثاق الأخلاقيات وأحال مشروع النظام الداخلي على لجنة التحكيم.")
+	born, err := printed.PDF(ctx, "ميثاق الأخلاقيات", "صادق المجلس الوطني على ميثاق الأخلاقيات وأحال مشروع النظام الداخلي على لجنة التحكيم.")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestOCRRestartFinishesQueue(t *testing.T) {
 	places := []string{"بوزنيقة", "الزمامرة", "تطوان"}
 	var ids []string
 	for i, place := range places {
-		scan, err := scantest.ScanPNG(ctx, "دعوة إلى الملتقى الجهوي", "ينظم الفرع الإقليمي ملتقى جهويا بمدينة "+place+" لتكريم المناضلين.", uint64(i+10))
+		scan, err := printed.ScanPNG(ctx, "دعوة إلى الملتقى الجهوي", "ينظم الفرع الإقليمي ملتقى جهويا بمدينة "+place+" لتكريم المناضلين.", uint64(i+10))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,9 @@
-// Package scantest makes the documents text extraction is tested and
-// measured on: Arabic pages printed by the render package, born-digital or
-// rasterised and spoiled like a scan (noise and a slight rotation).
+// Package scantest turns printed pages into the documents text extraction is
+// tested and measured on: rasterised and spoiled like a scan (noise and a
+// slight rotation), wrapped in an image-only PDF or a multi-page TIFF. It
+// draws nothing itself, so the archive's tests can use it without importing
+// render: the pages come from scantest/printed, or from the born-digital
+// letter kept in archive/extract/testdata.
 package scantest
 
 import (
@@ -17,27 +20,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"codeberg.org/go-pdf/fpdf"
-
-	"github.com/sijill/sijill/archive"
-	"github.com/sijill/sijill/render"
 )
-
-// PrintPDF renders a record with subject and body as the record print: a
-// born-digital Arabic PDF with a text layer.
-func PrintPDF(ctx context.Context, subject, body string) ([]byte, error) {
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	rec := &archive.Record{ID: "incoming-2026-1", Register: archive.Incoming, Year: 2026, Number: 1, Subject: subject,
-		Body: body, From: "وزارة الداخلية", Confidentiality: archive.Normal, Status: archive.StatusActive,
-		CreatedAt: now, CreatedBy: "admin", Version: 1}
-	var buf bytes.Buffer
-	if err := render.RecordPrint(ctx, &buf, render.PrintOptions{Organisation: "أمانة السر", Now: now}, rec); err != nil {
-		return nil, fmt.Errorf("scantest: print: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 // Page rasterises the first page of pdf in grey at dpi with pdftoppm.
 func Page(ctx context.Context, pdf []byte, dpi int) (*image.Gray, error) {
@@ -114,25 +99,6 @@ func Spoil(src *image.Gray, degrees float64, amplitude int, speckle float64, see
 		}
 	}
 	return dst
-}
-
-// ScanPNG prints subject and body, rasterises the page at 300 dpi and spoils
-// it like a scanner would (1.5 degrees of skew, grey noise, 0.3% speckles): the
-// PNG a secretary's scanner might send.
-func ScanPNG(ctx context.Context, subject, body string, seed uint64) ([]byte, error) {
-	pdf, err := PrintPDF(ctx, subject, body)
-	if err != nil {
-		return nil, err
-	}
-	page, err := Page(ctx, pdf, 300)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, Spoil(Trim(page, 90), 1.5, 40, 0.003, seed)); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // ImagePDF wraps a PNG page (at 300 dpi) in a PDF without a text layer: what
