@@ -26,10 +26,16 @@ func (s *Server) bodyStream(c *fiber.Ctx) io.Reader {
 		return bytes.NewReader(c.Body())
 	}
 	if conn := c.Context().Conn(); conn != nil {
-		return &progressReader{r: body, conn: conn, idle: s.cfg.BodyIdle}
+		pr := &progressReader{r: body, conn: conn, idle: s.cfg.BodyIdle}
+		c.Locals(bodyReaderKey{}, pr)
+		return pr
 	}
 	return body
 }
+
+// bodyReaderKey keeps the request's progressReader among its Locals, so that
+// drain reads the rest of the body through it and knows when it is all read.
+type bodyReaderKey struct{}
 
 // readBody reads the whole body of a request, at most limit bytes: a body
 // that announces more is refused at once (and not read), one that turns out
@@ -62,6 +68,12 @@ type progressReader struct {
 	idle  time.Duration
 	since int64 // bytes since the deadline last moved
 	moved bool
+	// eof: the body has ended. fasthttp's chunked body stream, read again
+	// after its end, waits for another chunk that never comes (the client
+	// is waiting for the answer): a drain after a handler that read the
+	// body to its end hung until the read deadline, and a graceful
+	// shutdown with it (TestGracefulShutdownDrainsUpload).
+	eof bool
 }
 
 // progressStep is the least a body must bring per Config.BodyIdle (64 KB a
@@ -75,7 +87,13 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		p.moved = true
 		_ = p.conn.SetReadDeadline(time.Now().Add(p.idle))
 	}
+	if p.eof {
+		return 0, io.EOF
+	}
 	n, err := p.r.Read(b)
+	if err == io.EOF {
+		p.eof = true
+	}
 	p.since += int64(n)
 	if p.since >= progressStep {
 		p.since = 0
@@ -93,9 +111,15 @@ const drainLimit = 4 << 20
 // drain discards what is left of a refused request's body, or marks the
 // connection to be closed when that would mean reading too much.
 func drain(c *fiber.Ctx) {
-	body := c.Context().RequestBodyStream()
+	var body io.Reader = c.Context().RequestBodyStream()
 	if body == nil {
 		return
+	}
+	if pr, ok := c.Locals(bodyReaderKey{}).(*progressReader); ok {
+		if pr.eof {
+			return
+		}
+		body = pr
 	}
 	if n := c.Request().Header.ContentLength(); n > drainLimit {
 		c.Context().SetConnectionClose()

@@ -12,7 +12,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Files made to exhaust whatever reads them, of every type Sijill accepts.
@@ -163,7 +162,7 @@ func TestExtractionBombsAreSurvived(t *testing.T) {
 			t.Fatalf("upload %s (%d bytes): %d %s", name, len(b), resp.StatusCode, body)
 		}
 	}
-	states := waitText(t, c, rec.ID, 5*time.Minute)
+	states := waitText(t, c, rec.ID, ocrCeiling)
 	for name := range bombs {
 		st := states[name]
 		if st.Status != "failed" || !strings.Contains(st.Error, "too large") {
@@ -180,7 +179,7 @@ func TestExtractionBombsAreSurvived(t *testing.T) {
 
 	p2 := startProc(t, data, nil)
 	c2 := login(t, p2.base, "admin", adminPassword)
-	for name, st := range waitText(t, c2, rec.ID, time.Minute) {
+	for name, st := range waitText(t, c2, rec.ID, ocrCeiling) {
 		if st.Status != "failed" {
 			t.Errorf("%s after a restart: %+v", name, st)
 		}

@@ -59,7 +59,7 @@ func TestKillDuringWrites(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Wait()
+	p.wait()
 	close(stop)
 	wg.Wait()
 	if len(acked) == 0 {
@@ -147,7 +147,7 @@ func TestCrashRebuildsIndexOfLostUpdates(t *testing.T) {
 		t.Fatalf("create: %d", st)
 	}
 	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
+	p.wait()
 
 	// The write the crash kept from the index: in storage, not searchable.
 	b, err := folder.Open(filepath.Join(data, "bucket"))

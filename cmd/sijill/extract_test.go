@@ -60,6 +60,12 @@ type recordWithText struct {
 
 // waitText polls the record until none of its files is pending and returns
 // their text states by file name.
+// ocrCeiling bounds a wait for text extraction. A scanned page takes seconds
+// to read on a quiet machine and minutes on a loaded two-core one under the
+// race detector, with other tests' readers queued before it: the ceiling is
+// there to catch a reader that never finishes, not to time it.
+const ocrCeiling = 10 * time.Minute
+
 func waitText(t *testing.T, c *client, id string, d time.Duration) map[string]textState {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -156,7 +162,7 @@ func TestOCRSearch(t *testing.T) {
 		{digital.ID, "قرار.pdf", "done"},
 		{corrupt.ID, "broken.pdf", "failed"},
 	} {
-		st := waitText(t, admin, tc.id, 3*time.Minute)[tc.file]
+		st := waitText(t, admin, tc.id, ocrCeiling)[tc.file]
 		if st.Status != tc.status {
 			t.Errorf("%s %s: %+v, want %s", tc.id, tc.file, st, tc.status)
 		}
@@ -250,7 +256,7 @@ func TestOCRRestartFinishesQueue(t *testing.T) {
 	m2.WaitIndexed()
 	admin = login(t, m2.Server.URL(), "admin", adminPassword)
 	for i, id := range ids {
-		if st := waitText(t, admin, id, 3*time.Minute)["scan.png"]; st.Status != "done" {
+		if st := waitText(t, admin, id, ocrCeiling)["scan.png"]; st.Status != "done" {
 			t.Errorf("%s after restart: %+v", id, st)
 		}
 		// Found by its words (OCR may miss one): its town, which only it
@@ -286,7 +292,7 @@ func TestReindexReusesText(t *testing.T) {
 	m1 := openMainAt(t, dir, nil)
 	admin := login(t, m1.Server.URL(), "admin", adminPassword)
 	rec := createRecordWithFile(t, admin, "minutes", map[string]any{"subject": "محضر"}, "محضر.docx", docx(t, "ناقش المكتب حصيلة المخيم الصيفي"))
-	if st := waitText(t, admin, rec.ID, time.Minute)["محضر.docx"]; st.Status != "done" {
+	if st := waitText(t, admin, rec.ID, ocrCeiling)["محضر.docx"]; st.Status != "done" {
 		t.Fatalf("DOCX: %+v", st)
 	}
 	sum := rec.Attachments[0].SHA256

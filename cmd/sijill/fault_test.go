@@ -105,7 +105,7 @@ func TestKillDuringLoadOnMinIO(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Wait()
+	p.wait()
 	cancel()
 	<-done
 	t.Logf("load until SIGKILL:\n%s", workload.FormatReport(w.Report(), w.Elapsed()))
@@ -300,7 +300,7 @@ func TestCorruptIndexRebuiltOnStart(t *testing.T) {
 
 	p2 := startProc(t, data, nil)
 	c2 := login(t, p2.base, "admin", adminPassword)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var health struct{ Index string }
 		c2.call("GET", "/healthz", nil, nil, &health)
@@ -337,7 +337,7 @@ func stopProc(t *testing.T, p *proc) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- p.cmd.Wait() }()
+	go func() { exited <- p.wait() }()
 	select {
 	case err := <-exited:
 		if err != nil {
@@ -413,7 +413,7 @@ func TestGracefulShutdownDrainsUpload(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	go func() { exited <- p.cmd.Wait() }()
+	go func() { exited <- p.wait() }()
 	time.Sleep(300 * time.Millisecond)
 	if resp, err := http.Get(p.base + "/healthz"); err == nil {
 		resp.Body.Close()
@@ -439,8 +439,8 @@ func TestGracefulShutdownDrainsUpload(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sijill exited with %v after draining, want status 0; log:\n%s", err, p.out)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("sijill still running 10 s after the upload completed; log:\n%s", p.out)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("sijill still running 2 minutes after the upload completed; log:\n%s", p.out)
 	}
 
 	// The drained upload is stored: the file reads back after a restart.

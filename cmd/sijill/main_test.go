@@ -381,6 +381,16 @@ type proc struct {
 	base string
 	data string // its --data
 	out  *procLog
+
+	waitOnce sync.Once
+	waitErr  error
+}
+
+// wait waits for the process to exit, once however many callers (a test and
+// its cleanup) wait: exec.Cmd.Wait must not be called twice.
+func (p *proc) wait() error {
+	p.waitOnce.Do(func() { p.waitErr = p.cmd.Wait() })
+	return p.waitErr
 }
 
 // procLog is the file a process writes its output to; the test reads it
@@ -414,7 +424,7 @@ func startProc(t testing.TB, dataDir string, env map[string]string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Kill(); p.wait() })
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(p.base + "/healthz"); err == nil {
