@@ -16,7 +16,7 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import fuzz load
+.PHONY: run build test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -84,6 +84,10 @@ bench-ocr: deps
 ## bench-import: sijill import of 10,000 rows with scans on MinIO and on the local folder, against the API.
 bench-import: $(MINIO)
 	$(GO) run ./bench/importer
+
+## bench-backup: sijill backup and restore of 10,000 records with scans on MinIO, against a plain minio-go mirror.
+bench-backup: $(MINIO)
+	$(GO) run ./bench/backup
 
 ## bench-follow: follow lag across three servers on one MinIO bucket under load, and a new server's rebuild rate and memory.
 bench-follow: $(MINIO)

@@ -35,6 +35,9 @@ const backupStateKey = "sijill-backup/state.json"
 // backup that has one with the same size has it.
 var immutablePrefixes = []string{"blobs/", "text/", "history/", "audit/"}
 
+// BackedUp reports whether a backup copies the object at key.
+func BackedUp(key string) bool { return !isEphemeral(key) }
+
 func isEphemeral(key string) bool {
 	return key == backupStateKey || strings.HasPrefix(key, "sijill-backup/") ||
 		slices.ContainsFunc(ephemeralPrefixes, func(p string) bool { return strings.HasPrefix(key, p) })
