@@ -51,13 +51,19 @@ type Result struct {
 
 // Hit is one matching record.
 type Hit struct {
-	ID       string  `json:"id"`
-	Register string  `json:"register"`
-	Year     int     `json:"year"`
-	Number   int     `json:"number"`
-	Date     string  `json:"date"`
-	Subject  string  `json:"subject"`
-	Score    float64 `json:"score"`
+	ID       string `json:"id"`
+	Register string `json:"register"`
+	Year     int    `json:"year"`
+	Number   int    `json:"number"`
+	Date     string `json:"date"`
+	Subject  string `json:"subject"`
+	// Status is active or annulled: an annulled entry is still found, and
+	// must say so where it is listed.
+	Status string `json:"status"`
+	// From and To are the parties, for the line under a hit.
+	From  string  `json:"from,omitempty"`
+	To    string  `json:"to,omitempty"`
+	Score float64 `json:"score"`
 	// Highlights maps a field (subject, body, from, to, committee, tags,
 	// reference, attendees, apologies, agenda, attachments) to fragments of its original text, HTML-escaped, with
 	// <mark>…</mark> around the matched words.
@@ -249,7 +255,7 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	// normal all the same.
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
-	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, fieldSubject}
+	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, kwStatus, fieldSubject, fieldFrom, fieldTo}
 	if !m.empty() {
 		req.Fields = append(req.Fields, textFields[1:]...) // for highlights
 	}
@@ -525,6 +531,7 @@ func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems *spanCache) H
 	}
 	h.Date = str(kwDate)
 	h.Subject = str(fieldSubject)
+	h.Status, h.From, h.To = str(kwStatus), str(fieldFrom), str(fieldTo)
 	if m != nil && !m.empty() {
 		h.Highlights = ix.highlights(dm, m, stems)
 	}

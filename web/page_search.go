@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -120,6 +121,9 @@ func (u *ui) searchPage(c *fiber.Ctx) error {
 		}
 		d.Hits = append(d.Hits, sh)
 	}
+	if err := u.registrationDates(c, d.Hits); err != nil {
+		return err
+	}
 	d.Registers = facets(res.Facets["register"], d.Register, false)
 	d.Years = facets(res.Facets["year"], c.Query("year"), true)
 	return u.render(c, http.StatusOK, "search", "search", d)
@@ -147,4 +151,29 @@ func cloneValues(v url.Values) url.Values {
 		}
 	}
 	return out
+}
+
+// registrationDates gives the hits of entries that carry no date of their own
+// (most incoming letters are registered without one) the day they were
+// registered, so that every hit says when.
+func (u *ui) registrationDates(c *fiber.Ctx, hits []searchHit) error {
+	var ids []string
+	for _, h := range hits {
+		if h.Date == "" {
+			ids = append(ids, h.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	recs, err := u.s.store.GetMany(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range hits {
+		if r, ok := recs[hits[i].ID]; ok && hits[i].Date == "" {
+			hits[i].Date = r.CreatedAt.In(u.s.store.Location()).Format(time.DateOnly)
+		}
+	}
+	return nil
 }

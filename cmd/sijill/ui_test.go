@@ -445,6 +445,24 @@ func TestUI(t *testing.T) {
 	}
 	shot(t, ctx, "08-register")
 
+	// Found by search, the annulled entry says it is annulled, and an
+	// incoming letter shows its sender.
+	var hit string
+	for deadline := time.Now().Add(uiCeiling); ; {
+		step(t, ctx, "search the annulled entry", chromedp.Navigate(base+"/search?q="+url.QueryEscape("مرتين")),
+			chromedp.WaitVisible(chromedp.CSS("#results-h")))
+		hit = eval[string](t, ctx, `(document.querySelector('.hit-annulled') || {}).innerText || ''`)
+		if hit != "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // the index takes the annulment
+	}
+	if !strings.Contains(hit, "ملغى") || !strings.Contains(hit, "جمعية الشباب") || !strings.Contains(hit, m.Store.Now().Format(time.DateOnly)) {
+		t.Errorf("the annulled entry in the search results: %q, want it marked «ملغى» with its sender and the day it was registered", hit)
+	}
+	shot(t, ctx, "08b-search-annulled")
+	step(t, ctx, "back to the register", chromedp.Navigate(base+"/registers/incoming"), chromedp.WaitVisible(chromedp.CSS(".table")))
+
 	// The register book, as the print button gets it with the session.
 	head := eval[string](t, ctx, `(async () => {
 		const a = document.querySelector('a[href$="/book.pdf"]');
