@@ -41,6 +41,42 @@ func (r Register) Title() string {
 	return string(r)
 }
 
+// RefID turns a reference to an entry of r as a secretary writes it — its
+// number and year, "12/2026", in Western or Eastern Arabic digits — into the
+// entry's ID ("incoming-2026-12"). Anything else is returned as given, for
+// validation to accept (an ID) or refuse.
+func (r Register) RefID(s string) string {
+	t := strings.Map(func(c rune) rune {
+		switch {
+		case c >= '٠' && c <= '٩':
+			return '0' + c - '٠'
+		case c >= '۰' && c <= '۹':
+			return '0' + c - '۰'
+		case c == ' ' || c == '\u200f' || c == '\u200e' || c == '\u061c':
+			return -1
+		}
+		return c
+	}, s)
+	num, year, ok := strings.Cut(t, "/")
+	if !ok || !allDigits(num) || !allDigits(year) || len(year) != 4 || len(num) > 9 {
+		return s
+	}
+	n, _ := strconv.Atoi(num)
+	if n < 1 {
+		return s
+	}
+	return fmt.Sprintf("%s-%s-%d", r, year, n)
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // Valid reports whether r is one of the known registers.
 func (r Register) Valid() bool {
 	switch r {
@@ -316,8 +352,10 @@ func (f *Fields) apply(r *Record) {
 	set(&r.ReferenceDate, f.ReferenceDate)
 	set(&r.ReceivedDate, f.ReceivedDate)
 	set(&r.InReplyTo, f.InReplyTo)
+	r.InReplyTo = Incoming.RefID(r.InReplyTo)
 	setList(&r.Refs, f.Refs)
 	set(&r.Meeting, f.Meeting)
+	r.Meeting = Minutes.RefID(r.Meeting)
 	setList(&r.Attendees, f.Attendees)
 	setList(&r.Apologies, f.Apologies)
 	setList(&r.Agenda, f.Agenda)

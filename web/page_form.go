@@ -109,11 +109,33 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 	}
 	if v := c.Query("in_reply_to"); v != "" {
 		vals.Set("in_reply_to", v)
+		// A reply goes to the letter's sender, about the letter's subject:
+		// drafts the secretary edits, filled only from a letter they may see.
+		if letter := u.visible(c, archive.Incoming.RefID(v)); letter != nil && reg == archive.Outgoing {
+			vals.Set("to", letter.From)
+			vals.Set("subject", "ردّ على: "+letter.Subject)
+		}
 	}
 	if v := c.Query("meeting"); v != "" {
 		vals.Set("meeting", v)
+		// A decision taken at a meeting has the meeting's date and committee.
+		if meeting := u.visible(c, archive.Minutes.RefID(v)); meeting != nil && reg == archive.Decisions {
+			if meeting.Date != "" {
+				vals.Set("date", meeting.Date)
+			}
+			vals.Set("committee", meeting.Committee)
+		}
 	}
 	return u.renderForm(c, http.StatusOK, reg, vals, nil, 0)
+}
+
+// visible returns the record id if the user may see it, else nil.
+func (u *ui) visible(c *fiber.Ctx, id string) *archive.Record {
+	rec, _, err := u.s.store.Get(c.UserContext(), id)
+	if err != nil || !canSee(user(c), rec) {
+		return nil
+	}
+	return rec
 }
 
 func (u *ui) renderForm(c *fiber.Ctx, status int, reg archive.Register, vals url.Values, errs map[string]string, lost int) error {
