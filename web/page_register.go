@@ -58,14 +58,29 @@ func (u *ui) registerList(c *fiber.Ctx) error {
 	if d.Status != archive.StatusActive && d.Status != archive.StatusAnnulled {
 		d.Status = ""
 	}
-	if d.Filter == "" && u.s.indexReady() && page*registerPageSize <= 10000 {
-		// The index counts and pages without reading the whole year; only
-		// the page's records are read from storage.
-		if err := u.registerPageFromIndex(c, &d); err != nil {
+	// The index counts and pages without reading the whole year; only the
+	// page's records are read from storage. A filter is a search, with the
+	// search page's Arabic analysis (hamza, ta marbuta, Eastern digits,
+	// prefixes); when it finds nothing, or is not a valid query, the filter
+	// looks for the text inside the subject, parties, reference and number,
+	// so that a part of a word or a reference still finds its entry.
+	fromIndex := u.s.indexReady() && page*registerPageSize <= 10000
+	if fromIndex {
+		err := u.registerPageFromIndex(c, &d)
+		switch {
+		case archive.ErrorCode(err) == archive.EINVALID:
+			fromIndex = false
+		case err != nil:
+			return err
+		case d.Filter != "" && d.Total == 0:
+			fromIndex = false
+		}
+	}
+	if !fromIndex {
+		d.Records, d.Total = nil, 0
+		if err := u.registerPageFromStore(c, &d); err != nil {
 			return err
 		}
-	} else if err := u.registerPageFromStore(c, &d); err != nil {
-		return err
 	}
 	d.PageURL = func(p int) string {
 		q := url.Values{"year": {strconv.Itoa(year)}, "page": {strconv.Itoa(p)}}
@@ -82,7 +97,7 @@ func (u *ui) registerList(c *fiber.Ctx) error {
 
 func (u *ui) registerPageFromIndex(c *fiber.Ctx, d *registerData) error {
 	ctx := c.UserContext()
-	res, err := u.s.index.Search(ctx, index.Query{Register: string(d.Register), Year: d.Year, Status: d.Status,
+	res, err := u.s.index.Search(ctx, index.Query{Text: d.Filter, Register: string(d.Register), Year: d.Year, Status: d.Status,
 		Sort: "-number", Page: d.Page, Size: registerPageSize,
 		SeeConfidential: archive.Can(user(c).Role, archive.PermConfidential)})
 	if err != nil {
