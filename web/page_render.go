@@ -174,19 +174,21 @@ func (v *view) Registers() []archive.Register { return archive.Registers() }
 // RegTitle is a register's name in the page's language.
 func (v *view) RegTitle(r any) string { return v.T("register." + fmt.Sprint(r)) }
 
-// Time shows a time in the organisation's zone.
+// Time shows a time in the organisation's zone, isolated left to right
+// (U+2066…U+2069): in an Arabic sentence, "2026-11-30 14:05" would otherwise
+// come out as "14:05 2026-11-30".
 func (v *view) Time(t any) string {
 	switch t := t.(type) {
 	case time.Time:
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(v.loc).Format("2006-01-02 15:04")
+		return "\u2066" + t.In(v.loc).Format("2006-01-02 15:04") + "\u2069"
 	case *time.Time:
 		if t == nil || t.IsZero() {
 			return ""
 		}
-		return t.In(v.loc).Format("2006-01-02 15:04")
+		return "\u2066" + t.In(v.loc).Format("2006-01-02 15:04") + "\u2069"
 	}
 	return ""
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,6 +58,21 @@ func TestRepliesAndDecisionsFromTheirLetter(t *testing.T) {
 	}
 	if st := admin.call("GET", "/api/v1/records/"+id, nil, nil, &reply); st != 200 || reply.InReplyTo != letter.ID || reply.To != "جمعية الشباب" {
 		t.Errorf("the reply registered as %s (%d): %+v, want it to answer %s", id, st, reply, letter.ID)
+	}
+
+	// The reply as typed in a word processor, through the record page's
+	// picker: the picker takes DOCX as the server does.
+	docx := filepath.Join(t.TempDir(), "الرد.docx")
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("word/document.xml")
+	w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>نحيطكم علما بموعد اللقاء</w:t></w:r></w:p></w:body></w:document>`))
+	zw.Close()
+	os.WriteFile(docx, zbuf.Bytes(), 0o644)
+	step(t, ctx, "attach the DOCX through the picker", chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{docx}),
+		chromedp.WaitVisible(chromedp.CSS(".attachment")))
+	if st := eval[string](t, ctx, `[...document.querySelectorAll('.upload-status')].map(e => e.innerText).join(' ')`); strings.Contains(st, "نوع الملف غير مقبول") {
+		t.Errorf("the picker refuses a DOCX: %q", st)
 	}
 
 	step(t, ctx, "open the annulled letter", chromedp.Navigate(base+"/records/"+dup.ID), chromedp.WaitVisible(chromedp.CSS("h1")))

@@ -7,8 +7,10 @@
 
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrf = meta ? meta.getAttribute('content') : '';
-  var okTypes = /^(image\/(png|jpeg|tiff|webp)|application\/pdf)$/;
-  var okNames = /\.(pdf|png|jpe?g|tiff?|webp)$/i;
+  // What the server stores (archive.sniff): scans, PDFs and letters typed in
+  // a word processor.
+  var okTypes = /^(image\/(png|jpeg|tiff|webp)|application\/pdf|application\/vnd\.openxmlformats-officedocument\.wordprocessingml\.document|application\/vnd\.oasis\.opendocument\.text)$/;
+  var okNames = /\.(pdf|png|jpe?g|tiff?|webp|docx|odt)$/i;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -76,7 +78,7 @@
       it.row = row;
       if (self.max && f.size > self.max) {
         self.fail(it, self.msg.msgTooLarge);
-      } else if (!okTypes.test(f.type) && !(f.type === '' && okNames.test(f.name))) {
+      } else if (!okTypes.test(f.type) && !okNames.test(f.name)) {
         self.fail(it, self.msg.msgType);
       } else if (!self.url) {
         // On the new-entry form the files wait for the entry to exist.
