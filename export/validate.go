@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -110,8 +109,8 @@ func Validate(fsys fs.FS) error {
 	if payloadManifests == 0 {
 		bad("manifest-sha256.txt: no payload manifest")
 	}
-	if info, err := fs.ReadFile(fsys, "bag-info.txt"); err == nil {
-		if oxum, ok := infoValue(string(info), "Payload-Oxum"); ok {
+	if info, err := Info(fsys); err == nil {
+		if oxum, ok := info["Payload-Oxum"]; ok {
 			want := fmt.Sprintf("%d.%d", octets, len(payload))
 			if oxum != want {
 				bad("bag-info.txt: Payload-Oxum says %s, the payload is %s (octets.files)", oxum, want)
@@ -191,40 +190,26 @@ var pathDecoder = strings.NewReplacer("%0A", "\n", "%0a", "\n", "%0D", "\r", "%0
 
 func decodePath(p string) string { return pathDecoder.Replace(p) }
 
-// infoValue finds a label of bag-info.txt (continuation lines are joined).
-func infoValue(info, label string) (string, bool) {
-	var cur, val string
-	found := false
-	for _, line := range strings.Split(info, "\n") {
-		line = strings.TrimSuffix(line, "\r")
-		if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") {
-			if cur == label {
-				val += " " + strings.TrimSpace(line)
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		cur = strings.TrimSpace(k)
-		if cur == label {
-			val, found = strings.TrimSpace(v), true
-		}
-	}
-	return val, found
-}
-
-// Info returns the elements of a bag's bag-info.txt, for reports and tests.
+// Info returns the elements of a bag's bag-info.txt (RFC 8493 §2.2.2: a
+// line that starts with a space or tab continues the element before it).
 func Info(fsys fs.FS) (map[string]string, error) {
 	b, err := fs.ReadFile(fsys, "bag-info.txt")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
+	label := ""
 	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ":"); ok && !strings.HasPrefix(k, " ") {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		line = strings.TrimSuffix(line, "\r")
+		if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") {
+			if label != "" {
+				out[label] += " " + strings.TrimSpace(line)
+			}
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			label = strings.TrimSpace(k)
+			out[label] = strings.TrimSpace(v)
 		}
 	}
 	return out, nil
@@ -258,10 +243,4 @@ func Open(name string) (fs.FS, io.Closer, error) {
 		return nil, nil, err
 	}
 	return sub, zr, nil
-}
-
-// atoi is strconv.Atoi that answers 0 for what is not a number.
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,9 +13,8 @@ import (
 
 // exportBag sends a register year as a zipped BagIt bag (export.Bag) to an
 // administrator or auditor. Confidential entries are in it only for those who
-// may see them. Like the book, the bag is made in an unlinked temporary file
-// and sent from there: a year of scans does not sit in memory, and a failure
-// half-way is a clean error, not a truncated archive.
+// may see them. Like the book, the bag is made in a temporary file and sent
+// from there (tempFile): a year of scans does not sit in memory.
 func (s *Server) exportBag(c *fiber.Ctx) error {
 	reg, err := register(c)
 	if err != nil {
@@ -28,23 +26,14 @@ func (s *Server) exportBag(c *fiber.Ctx) error {
 	}
 	u := user(c)
 	ctx := c.UserContext()
-	f, err := os.CreateTemp(s.store.TempDir(), "bag-*.zip")
+	var sum *export.Summary
+	f, size, err := s.tempFile("bag-*.zip", func(w io.Writer) (err error) {
+		sum, err = export.WriteZip(ctx, s.store, w, export.Options{Organisation: s.cfg.Organisation, Register: reg,
+			Year: year, Confidential: archive.Can(u.Role, archive.PermConfidential), ExportedBy: u.Username,
+			Now: s.store.Now(), Location: s.store.Location(), TempDir: s.store.TempDir()})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("web: export: %w", err)
-	}
-	os.Remove(f.Name()) // the open file lives on until fasthttp has sent and closed it
-	sum, err := export.WriteZip(ctx, s.store, f, export.Options{Organisation: s.cfg.Organisation, Register: reg,
-		Year: year, Confidential: archive.Can(u.Role, archive.PermConfidential), ExportedBy: u.Username,
-		Now: s.store.Now(), Location: s.store.Location(), TempDir: s.store.TempDir()})
-	var size int64
-	if err == nil {
-		size, err = f.Seek(0, io.SeekCurrent)
-	}
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		f.Close()
 		return err
 	}
 	_ = s.store.Audit(ctx, archive.Event{Actor: u.Username, Action: archive.ActionExport,

@@ -2,10 +2,8 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"iter"
 	"os"
 	"strconv"
 
@@ -25,9 +23,8 @@ func printFlags(c *fiber.Ctx) (eastern, hijri bool) {
 // digest on its closing certificate covers every entry): only roles with the
 // print permission, who all see confidential records, reach it.
 //
-// The book goes to an unlinked temporary file and is streamed from there, so
-// the server's memory does not grow with the register, and a failure half-way is
-// still a clean JSON error, not a truncated download.
+// The book goes to an unlinked temporary file and is streamed from there
+// (tempFile).
 func (s *Server) book(c *fiber.Ctx) error {
 	reg, err := register(c)
 	if err != nil {
@@ -42,14 +39,10 @@ func (s *Server) book(c *fiber.Ctx) error {
 	opt := render.BookOptions{Organisation: s.cfg.Organisation, Register: reg, Year: year,
 		EasternDigits: eastern, Hijri: hijri, Now: s.store.Now(), Location: s.store.Location(),
 		TempDir: s.store.TempDir()}
-	f, err := os.CreateTemp(s.store.TempDir(), "book-*.pdf")
+	f, size, err := s.tempFile("book-*.pdf", func(w io.Writer) error {
+		return render.Book(ctx, w, opt, s.store.Records(ctx, reg, year))
+	})
 	if err != nil {
-		return fmt.Errorf("web: book: %w", err)
-	}
-	os.Remove(f.Name()) // the open file lives on until fasthttp has sent and closed it
-	size, err := writeBook(ctx, f, opt, s.store.Records(ctx, reg, year))
-	if err != nil {
-		f.Close()
 		return err
 	}
 	_ = s.store.Audit(ctx, archive.Event{Actor: user(c).Username, Action: archive.ActionExport,
@@ -59,19 +52,29 @@ func (s *Server) book(c *fiber.Ctx) error {
 	return c.SendStream(f, int(size))
 }
 
-// writeBook renders a book into f and rewinds it, returning its size.
-func writeBook(ctx context.Context, f *os.File, opt render.BookOptions, records iter.Seq2[*archive.Record, error]) (int64, error) {
-	if err := render.Book(ctx, f, opt, records); err != nil {
-		return 0, err
+// tempFile runs write into an unlinked temporary file and returns it rewound,
+// with its size, for c.SendStream (which closes it once sent). What is sent
+// whole this way — a register book, a bag — does not sit in memory, and a
+// failure half-way is still a clean error, not a truncated download.
+func (s *Server) tempFile(pattern string, write func(io.Writer) error) (*os.File, int64, error) {
+	f, err := os.CreateTemp(s.store.TempDir(), pattern)
+	if err != nil {
+		return nil, 0, fmt.Errorf("web: %w", err)
 	}
-	size, err := f.Seek(0, io.SeekCurrent)
+	os.Remove(f.Name()) // the open file lives on until fasthttp has sent and closed it
+	err = write(f)
+	var size int64
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("web: book: %w", err)
+		f.Close()
+		return nil, 0, err
 	}
-	return size, nil
+	return f, size, nil
 }
 
 // printRecord renders one record as an official letter or decision.
