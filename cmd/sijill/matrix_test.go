@@ -224,6 +224,9 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/registers/:register/:year/book.pdf", "", func(*testing.T, string, string) req {
 			return req{path: fmt.Sprintf("/api/v1/registers/incoming/%d/book.pdf", f.year)}
 		}, [5]int{ok, ok, deny, ok, no}},
+		{"GET", "/api/v1/registers/:register/:year/bag.zip", "", func(*testing.T, string, string) req {
+			return req{path: fmt.Sprintf("/api/v1/registers/incoming/%d/bag.zip", f.year)}
+		}, [5]int{ok, deny, deny, ok, no}},
 		{"GET", "/api/v1/records/:id/print.pdf", "normal", func(*testing.T, string, string) req {
 			return req{path: "/api/v1/records/" + N + "/print.pdf"}
 		}, [5]int{ok, ok, ok, ok, no}},
