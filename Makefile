@@ -16,13 +16,13 @@ DATA      ?= ./data
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
+.PHONY: run build ocr-tools test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
 
 ## run: build and serve on the local folder $(DATA); prints the URL and the admin login.
-run: build
+run: build ocr-tools
 	@mkdir -p $(DATA)
 	@if [ -z "$$SIJILL_ADMIN_PASSWORD" ] && [ ! -s $(DATA)/admin-password.txt ]; then \
 		head -c 12 /dev/urandom | base64 | tr -d '/+=' > $(DATA)/admin-password.txt; fi
@@ -30,6 +30,19 @@ run: build
 	echo "Sijill: open http://$${SIJILL_ADDR:-127.0.0.1:8080} and log in as admin with the password: $$pw"; \
 	echo "(the password is used only when the admin account is first created; it is kept in $(DATA)/admin-password.txt)"; \
 	SIJILL_ADMIN_PASSWORD="$$pw" $(BIN)/sijill serve --data $(DATA)
+
+# The tools that read scans and PDFs (Tesseract with its Arabic model, poppler).
+# Without them the server runs, but scans stay unread and unfindable by their
+# words: install them when missing (apt as root, or with sudo), and when that is
+# not possible say exactly what to run.
+OCR_DEBS := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils
+ocr-tools:
+	@missing=""; for p in $(OCR_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing the OCR tools:$$missing"; \
+		{ $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; } || \
+		echo "WARNING: scans will not be read until you run: sudo apt-get install$$missing (the server notices them at its next start)"; \
+	fi
 
 ## deps: what the tests need — a real MinIO server, versitygw, Debian's tools and npm's.
 deps: $(MINIO) $(VERSITYGW) debs npmdeps
