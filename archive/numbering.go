@@ -82,6 +82,21 @@ func (s *Store) Create(ctx context.Context, actor string, reg Register, f Fields
 	return rec, created, nil
 }
 
+// CheckFields says what Create would refuse in f for a new entry of reg,
+// without storing anything: a form with files is checked before its files are
+// read, so a refused form stores no file and its files wait in the page.
+func CheckFields(reg Register, f Fields) error {
+	if !reg.Valid() {
+		return Errorf(ENOTFOUND, "no register %q", reg)
+	}
+	r := &Record{Register: reg, Confidentiality: Normal, Status: StatusActive, Version: 1}
+	f.apply(r)
+	if errs := r.validate(); len(errs) > 0 {
+		return &ValidationError{Fields: errs}
+	}
+	return nil
+}
+
 func (s *Store) create(ctx context.Context, actor string, reg Register, f Fields, files []Attachment, idempotencyKey string) (rec *Record, etag string, created bool, err error) {
 	if !reg.Valid() {
 		return nil, "", false, Errorf(ENOTFOUND, "no register %q", reg)

@@ -216,25 +216,46 @@ func fieldsFrom(reg archive.Register, v url.Values) archive.Fields {
 // recordCreate registers the form's record (with the files of a multipart
 // form) and opens it. A refused form comes back with everything typed and a
 // message beside each wrong field.
+//
+// The page's script sends the same form, files included, as one request that
+// asks for JSON, so that a registration with its scans is one version of the
+// entry (not one more per file). Its fields are then checked before any file
+// is read: a refused form stores nothing and the files wait in the page, which
+// shows each message beside its field.
 func (u *ui) recordCreate(c *fiber.Ctx) error {
 	reg, err := register(c)
 	if err != nil {
 		return err
 	}
-	vals, files, err := u.readPostedForm(c, true)
-	if err != nil {
-		return err
+	script := c.Get(fiber.HeaderAccept) == fiber.MIMEApplicationJSON
+	check := func(vals url.Values) error {
+		if err := checkFormCSRF(c, vals.Get(csrfField)); err != nil {
+			return err
+		}
+		if script {
+			return archive.CheckFields(reg, fieldsFrom(reg, vals))
+		}
+		return nil
 	}
-	vals.Del(csrfField)
-	f := fieldsFrom(reg, vals)
-	rec, _, err := u.s.store.Create(c.UserContext(), user(c).Username, reg, f, files, vals.Get("idempotency_key"))
+	vals, files, err := u.readForm(c, true, check)
+	if err == nil {
+		vals.Del(csrfField)
+		var rec *archive.Record
+		rec, _, err = u.s.store.Create(c.UserContext(), user(c).Username, reg, fieldsFrom(reg, vals), files, vals.Get("idempotency_key"))
+		if err == nil {
+			u.s.enqueueText(c.UserContext(), rec.ID, files)
+			if script {
+				return c.Status(http.StatusCreated).JSON(fiber.Map{"id": rec.ID})
+			}
+			return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
+		}
+	}
+	if script {
+		return u.s.errorHandler(c, err)
+	}
 	var ve *archive.ValidationError
 	if errors.As(err, &ve) {
 		return u.renderForm(c, http.StatusUnprocessableEntity, reg, vals, fieldErrors(reg, ve), len(files))
 	}
-	if err != nil {
-		return err
-	}
-	u.s.enqueueText(c.UserContext(), rec.ID, files)
-	return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
+	return err
 }

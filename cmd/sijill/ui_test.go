@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -346,6 +349,12 @@ func TestUI(t *testing.T) {
 	if msg := text(t, ctx, "#err-subject"); !strings.Contains(msg, "الموضوع مطلوب") {
 		t.Errorf("no message beside the subject after the API refused it: %q", msg)
 	}
+	// The refused form stored nothing, not even its scan.
+	scanBytes, _ := os.ReadFile(scanPath)
+	scanSum := sha256.Sum256(scanBytes)
+	if _, _, err := m.Store.OpenBlob(t.Context(), hex.EncodeToString(scanSum[:])); err == nil {
+		t.Error("a refused registration stored its scan")
+	}
 	step(t, ctx, "fill in the subject",
 		chromedp.SendKeys(chromedp.CSS("#f-subject"), "دعوة إلى اجتماع الأمانة العامة للحزب"))
 	states := eval[[]string](t, ctx, `[...document.querySelectorAll('.upload-item')].map(li => li.className + ':' + li.querySelector('.upload-status').textContent)`)
@@ -360,6 +369,15 @@ func TestUI(t *testing.T) {
 	id := strings.TrimPrefix(loc, "/records/")
 	if !strings.HasPrefix(id, fmt.Sprintf("incoming-%d-", year)) {
 		t.Fatalf("after registering, at %s", loc)
+	}
+	// One registration is one version, its scan included: the book must not
+	// say «عُدّل بعد القيد» of a letter nobody amended.
+	var registered struct {
+		Version     int               `json:"version"`
+		Attachments []json.RawMessage `json:"attachments"`
+	}
+	if st := admin.call("GET", "/api/v1/records/"+id, nil, nil, &registered); st != 200 || registered.Version != 1 || len(registered.Attachments) != 1 {
+		t.Errorf("the letter registered with its scan: version %d with %d files, want version 1 with 1", registered.Version, len(registered.Attachments))
 	}
 	if w := eval[int](t, ctx, `(async () => { const i = document.querySelector('img.scan'); await i.decode(); return i.naturalWidth })()`, chromedp.EvalAwaitPromise); w != 420 {
 		t.Errorf("the scan is not shown inline: natural width %d", w)
@@ -395,8 +413,8 @@ func TestUI(t *testing.T) {
 	if got := text(t, ctx, ".meta"); !strings.Contains(got, "ق/2024/118") {
 		t.Errorf("the corrected reference is not shown: %q", got)
 	}
-	if n := eval[int](t, ctx, `document.querySelectorAll('.card table tbody tr').length`); n != 4 {
-		t.Errorf("history rows: %d, want 4 (registered, scan, PDF, correction)", n)
+	if n := eval[int](t, ctx, `document.querySelectorAll('.card table tbody tr').length`); n != 3 {
+		t.Errorf("history rows: %d, want 3 (registered with its scan, a PDF added, a correction)", n)
 	}
 
 	// Search a word of the subject typed without hamza (الامانة for الأمانة).

@@ -159,9 +159,12 @@
     uploads.push(new Upload(box));
   });
 
-  // The new incoming letter: with files chosen, the entry is created through
-  // the API and each file then uploaded with its own progress bar. Without
-  // files the form is posted as usual and validated by the server page.
+  // The new incoming letter: with files chosen, the form and its files go up
+  // as one request (one registration is one version of the entry), each file
+  // with its own progress bar; the server checks the fields before it reads
+  // any file and answers JSON, so a refused form keeps its files here and
+  // shows each message beside its field. Without files the form is posted as
+  // usual and validated by the server page.
   document.querySelectorAll('form[data-create]').forEach(function (form) {
     var up = null;
     uploads.forEach(function (u) { if (form.contains(u.box)) { up = u; } });
@@ -171,14 +174,13 @@
     banner.hidden = true;
     form.insertBefore(banner, form.firstChild);
     form.addEventListener('submit', function (e) {
-      if (up.queued().length === 0) { return; }
+      var items = up.queued();
+      if (items.length === 0) { return; }
       e.preventDefault();
       var button = form.querySelector('button[type="submit"]');
-      var rec = {};
-      Array.prototype.forEach.call(form.elements, function (f) {
-        if (!f.name || f.type === 'file' || f.name === 'csrf' || f.name === 'idempotency_key') { return; }
-        rec[f.name] = f.value;
-      });
+      var fd = new FormData(form);
+      fd.delete('file');
+      items.forEach(function (it) { fd.append('file', it.file, it.file.name); });
       // The server's banner of an earlier refusal gives way to this one.
       var earlier = document.getElementById('form-errors');
       if (earlier) { earlier.hidden = true; }
@@ -189,39 +191,50 @@
       banner.textContent = up.msg.msgCreating;
       banner.hidden = false;
       button.disabled = true;
-      fetch(form.dataset.create, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: {
-          'Content-Type': 'application/json',
-          'X-CSRF-Token': csrf,
-          'Idempotency-Key': form.elements.idempotency_key.value
-        },
-        body: JSON.stringify(rec)
-      }).then(function (resp) {
-        return resp.json().then(function (body) { return { status: resp.status, body: body }; });
-      }).then(function (r) {
-        if (r.status === 201 || r.status === 200) {
-          var id = r.body.id;
-          return up.uploadAll('/api/v1/records/' + encodeURIComponent(id) + '/attachments').then(function (ok) {
-            if (ok) {
-              window.location.assign('/records/' + encodeURIComponent(id) + '?created=1');
-              return;
-            }
-            banner.className = 'alert alert-warn';
-            banner.textContent = up.msg.msgPartial + ' ';
-            var a = el('a', '', up.msg.msgOpen);
-            a.href = '/records/' + encodeURIComponent(id) + '?created=1';
-            banner.appendChild(a);
-          });
-        }
+      items.forEach(function (it) {
+        it.state = 'sending';
+        it.status.textContent = up.msg.msgUploading;
+        it.row.classList.remove('error');
+        it.bar.hidden = false;
+        it.bar.value = 0;
+      });
+      var total = items.reduce(function (n, it) { return n + it.file.size; }, 0) || 1;
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-CSRF-Token', csrf);
+      xhr.upload.addEventListener('progress', function (ev) {
+        if (!ev.lengthComputable) { return; }
+        // The files go after the fields, one after another: each bar fills
+        // with its share of the bytes sent.
+        var sent = ev.loaded / ev.total * total;
+        items.forEach(function (it) {
+          var share = Math.max(0, Math.min(it.file.size, sent));
+          sent -= it.file.size;
+          it.bar.value = it.file.size ? Math.round(share * 100 / it.file.size) : 100;
+        });
+      });
+      var failed = function (message) {
         button.disabled = false;
-        var fields = (r.body && r.body.fields) || [];
-        if (fields.length === 0) {
-          banner.className = 'alert alert-error';
-          banner.textContent = up.msg.msgFailed;
+        items.forEach(function (it) { up.fail(it, message); it.state = 'queued'; });
+        banner.className = 'alert alert-error';
+        banner.textContent = message;
+      };
+      xhr.addEventListener('load', function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+        if (xhr.status === 201 && body.id) {
+          items.forEach(function (it) { it.state = 'done'; it.bar.value = 100; it.status.textContent = up.msg.msgDone; });
+          window.location.assign('/records/' + encodeURIComponent(body.id) + '?created=1');
           return;
         }
+        var fields = body.fields || [];
+        if (fields.length === 0) {
+          failed(xhr.status === 413 ? up.msg.msgTooLarge : xhr.status === 415 ? up.msg.msgType : up.msg.msgFailed);
+          return;
+        }
+        button.disabled = false;
+        items.forEach(function (it) { it.status.textContent = up.msg.msgWaiting; it.bar.value = 0; it.state = 'queued'; });
         banner.className = 'alert alert-error';
         banner.textContent = up.msg.msgErrors;
         var first = null;
@@ -236,11 +249,9 @@
           }
         });
         if (first) { first.focus(); }
-      }).catch(function () {
-        button.disabled = false;
-        banner.className = 'alert alert-error';
-        banner.textContent = up.msg.msgFailed;
       });
+      xhr.addEventListener('error', function () { failed(up.msg.msgFailed); });
+      xhr.send(fd);
     });
   });
 
