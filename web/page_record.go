@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,8 +20,10 @@ type recordData struct {
 	Updated   bool
 	Reason    string // the annulment reason typed, kept on an error
 	ReasonErr string
-	Conflict  bool
-	MaxUpload int64
+	// ConfirmErr: the annulment was sent without its confirmation.
+	ConfirmErr string
+	Conflict   bool
+	MaxUpload  int64
 	// Related records named by the record (in reply to, meeting), when visible.
 	InReplyTo, Meeting *archive.Record
 	// Text is how far the extraction of each file's text (PDF text layer or
@@ -103,17 +106,28 @@ func (u *ui) recordAnnul(c *fiber.Ctx) error {
 		return err
 	}
 	reason := vals.Get("reason")
-	_, _, err = u.s.store.Annul(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), reason)
+	// An annulment cannot be undone: it is asked for twice, by the reason
+	// and by ticking the confirmation.
+	confirmed := vals.Get("confirm") == "yes"
+	if confirmed {
+		_, _, err = u.s.store.Annul(c.UserContext(), user(c).Username, rec.ID, vals.Get("etag"), reason)
+	}
 	var ve *archive.ValidationError
-	if errors.As(err, &ve) || archive.ErrorCode(err) == archive.EPRECONDITION {
+	if !confirmed || errors.As(err, &ve) || archive.ErrorCode(err) == archive.EPRECONDITION {
 		d, derr := u.recordData(c, rec, etag)
 		if derr != nil {
 			return derr
 		}
 		d.Reason = reason
-		if ve != nil && len(ve.Fields) > 0 {
+		switch {
+		case !confirmed:
+			d.ConfirmErr = u.msgKey(c, "msg.annul_confirm")
+			if strings.TrimSpace(reason) == "" {
+				d.ReasonErr = u.msgKey(c, "msg.annul_reason")
+			}
+		case ve != nil && len(ve.Fields) > 0:
 			d.ReasonErr = ve.Fields[0].Message
-		} else {
+		default:
 			d.Conflict = true
 		}
 		return u.render(c, http.StatusUnprocessableEntity, "record", string(rec.Register), d)

@@ -443,8 +443,20 @@ func TestUI(t *testing.T) {
 	if msg := text(t, ctx, "#err-reason"); !strings.Contains(msg, "سبب الإلغاء مطلوب") {
 		t.Errorf("annulling without a reason: %q", msg)
 	}
-	step(t, ctx, "annul",
+	if msg := text(t, ctx, "#err-confirm"); !strings.Contains(msg, "أكّد الإلغاء") {
+		t.Errorf("annulling without the confirmation: %q", msg)
+	}
+	// A reason alone is not enough: the annulment is confirmed too.
+	step(t, ctx, "annul with a reason, unconfirmed",
 		chromedp.SendKeys(chromedp.CSS("#f-reason"), "مكرر: سُجّل مرتين"),
+		chromedp.Click(chromedp.CSS(".danger-zone button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#f-confirm[aria-invalid]")))
+	var still record
+	if admin.call("GET", "/api/v1/records/"+wrong.ID, nil, nil, &still); still.Status != "active" {
+		t.Errorf("an unconfirmed annulment annulled the entry: %q", still.Status)
+	}
+	step(t, ctx, "annul",
+		chromedp.Click(chromedp.CSS("#f-confirm")),
 		chromedp.Click(chromedp.CSS(".danger-zone button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(".alert-danger")))
 	if got := text(t, ctx, ".alert-danger"); !strings.Contains(got, "مكرر: سُجّل مرتين") {
@@ -751,7 +763,7 @@ func TestPagesRolesAndCSRF(t *testing.T) {
 	}
 
 	// A page form without its token is refused and changes nothing.
-	form := url.Values{"reason": {"بلا رمز"}}
+	form := url.Values{"reason": {"بلا رمز"}, "confirm": {"yes"}}
 	resp, _ := sendPage(t, "POST", base+"/records/"+plain.ID+"/annul", admin.token,
 		"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if resp.StatusCode != 403 {
