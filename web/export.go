@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,13 +15,9 @@ import (
 // may see them. Like the book, the bag is made in a temporary file and sent
 // from there (tempFile): a year of scans does not sit in memory.
 func (s *Server) exportBag(c *fiber.Ctx) error {
-	reg, err := register(c)
+	reg, year, err := registerYear(c)
 	if err != nil {
 		return err
-	}
-	year, err := strconv.Atoi(c.Params("year"))
-	if err != nil || year < 1 || year > 9999 {
-		return archive.Errorf(archive.ENOTFOUND, "no year %q", c.Params("year"))
 	}
 	u := user(c)
 	ctx := c.UserContext()

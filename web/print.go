@@ -26,13 +26,9 @@ func printFlags(c *fiber.Ctx) (eastern, hijri bool) {
 // The book goes to an unlinked temporary file and is streamed from there
 // (tempFile).
 func (s *Server) book(c *fiber.Ctx) error {
-	reg, err := register(c)
+	reg, year, err := registerYear(c)
 	if err != nil {
 		return err
-	}
-	year, err := strconv.Atoi(c.Params("year"))
-	if err != nil || year < 1 || year > 9999 {
-		return archive.Errorf(archive.ENOTFOUND, "no year %q", c.Params("year"))
 	}
 	ctx := c.UserContext()
 	eastern, hijri := printFlags(c)
@@ -50,6 +46,19 @@ func (s *Server) book(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, contentDisposition("inline", fmt.Sprintf("%s-%d.pdf", reg, year)))
 	return c.SendStream(f, int(size))
+}
+
+// registerYear reads the :register and :year of a route.
+func registerYear(c *fiber.Ctx) (archive.Register, int, error) {
+	reg, err := register(c)
+	if err != nil {
+		return "", 0, err
+	}
+	year, err := strconv.Atoi(c.Params("year"))
+	if err != nil || year < 1 || year > 9999 {
+		return "", 0, archive.Errorf(archive.ENOTFOUND, "no year %q", c.Params("year"))
+	}
+	return reg, year, nil
 }
 
 // tempFile runs write into an unlinked temporary file and returns it rewound,
