@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/sijill/sijill/archive/s3"
 )
 
@@ -34,7 +37,7 @@ const EnvBinary = "SIJILL_MINIO_BIN"
 var errNoBinary = errors.New("MinIO server binary not found: run `make test` (it builds bin/minio)")
 
 const (
-	readyTimeout = 30 * time.Second
+	readyTimeout = 2 * time.Minute // a loaded two-core machine starts MinIO slowly
 	stopTimeout  = 10 * time.Second
 )
 
@@ -237,7 +240,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("s3test: starting %s: %w", s.bin, err)
 	}
-	if err := waitReady(s.addr, done); err != nil {
+	if err := waitReady(s.addr, s.user, s.secret, done); err != nil {
 		cmd.Process.Kill()
 		<-done
 		return fmt.Errorf("s3test: MinIO on %s: %w\n%s", s.addr, err, log.String())
@@ -246,17 +249,24 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// waitReady polls /minio/health/ready until MinIO answers 200, the process
-// exits, or readyTimeout passes.
-func waitReady(addr string, exited <-chan struct{}) error {
+// waitReady polls until MinIO serves a signed S3 request, the process
+// exits, or readyTimeout passes. Its /minio/health/ready answers 200 a moment
+// before the object layer is up (requests then get 503
+// XMinioServerNotInitialized, seen on a loaded machine), so readiness is a
+// request that needs the object layer: listing the buckets.
+func waitReady(addr, user, secret string, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
 	url := "http://" + addr + "/minio/health/ready"
+	s3c, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(user, secret, "")})
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && objectLayerUp(s3c) {
 				select {
 				case <-exited:
 					// Another server answered on the port ours failed to bind.
@@ -275,6 +285,13 @@ func waitReady(addr string, exited <-chan struct{}) error {
 			return fmt.Errorf("not ready after %s", readyTimeout)
 		}
 	}
+}
+
+func objectLayerUp(c *minio.Client) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.ListBuckets(ctx)
+	return err == nil
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after a grace period), keeping its
