@@ -79,7 +79,7 @@ vet:
 
 ## test: every test, with the race detector, then every fuzzer for 10 s, against real MinIO, Tesseract, Chromium and PDF tools.
 test: deps vet
-	$(GO) test -race -count=1 -timeout 40m ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 ## bench: records/s and attachment MB/s on MinIO and the local folder, against bare minio-go.
