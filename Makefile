@@ -13,16 +13,24 @@ DEBS      := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils chr
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA      ?= ./data
 
+# Tesseract's best Arabic model (tessdata_best, as integers), fetched from npm by
+# name and version, with the distribution's English model and configs beside it:
+# the folder the server reads scans with. Without it Sijill falls back to
+# Debian's smaller model and says so on /healthz.
+TESSDATA  := $(BIN)/tessdata
+ARA_MODEL := @tesseract.js-data/ara@1.0.0
+export SIJILL_TESSDATA := $(TESSDATA)
+
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build ocr-tools test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
+.PHONY: run build ocr-tools tessdata test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
 
 ## run: build and serve on the local folder $(DATA); prints the URL and the admin login.
-run: build ocr-tools
+run: build ocr-tools tessdata
 	@mkdir -p $(DATA)
 	@if [ -z "$$SIJILL_ADMIN_PASSWORD" ] && [ ! -s $(DATA)/admin-password.txt ]; then \
 		head -c 12 /dev/urandom | base64 | tr -d '/+=' > $(DATA)/admin-password.txt; fi
@@ -41,11 +49,25 @@ ocr-tools:
 	if [ -n "$$missing" ]; then \
 		echo "installing the OCR tools:$$missing"; \
 		{ $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; } || \
-		echo "WARNING: scans will not be read until you run: sudo apt-get install$$missing (the server notices them at its next start)"; \
+		echo "WARNING: scans will not be read until you run: sudo apt-get install$$missing (the server notices them within a minute)"; \
 	fi
 
 ## deps: what the tests need — a real MinIO server, versitygw, Debian's tools and npm's.
-deps: $(MINIO) $(VERSITYGW) debs npmdeps
+deps: $(MINIO) $(VERSITYGW) debs npmdeps tessdata
+
+tessdata: ocr-tools
+	@test -s $(TESSDATA)/ara.traineddata || { \
+		command -v npm >/dev/null 2>&1 || { echo "installing npm from Debian, to fetch the Arabic OCR model"; \
+			$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }; \
+		echo "fetching Tesseract's best Arabic model ($(ARA_MODEL), Apache-2.0) into $(TESSDATA)"; \
+		tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent $(ARA_MODEL) >/dev/null) && \
+		tar -xzf $$tmp/*.tgz -C $$tmp package/4.0.0_best_int/ara.traineddata.gz && \
+		mkdir -p $(TESSDATA) && gunzip -c $$tmp/package/4.0.0_best_int/ara.traineddata.gz > $(TESSDATA)/ara.traineddata.part && \
+		mv $(TESSDATA)/ara.traineddata.part $(TESSDATA)/ara.traineddata; rm -rf $$tmp; \
+		test -s $(TESSDATA)/ara.traineddata || echo "WARNING: the Arabic model could not be fetched; scans are read with Debian's"; }
+	@sys=$$(tesseract --list-langs 2>&1 | sed -n 's/.*"\(.*\)".*/\1/p' | head -1); \
+	for f in eng.traineddata osd.traineddata configs tessconfigs; do \
+		test -e $(TESSDATA)/$$f || { test -e "$$sys/$$f" && ln -s "$$sys/$$f" $(TESSDATA)/$$f; } || true; done
 
 # npm packages the tests use, installed under bin/npm: bagit-fs, a second BagIt
 # implementation that checks the bags Sijill exports. Node and npm come from
@@ -91,7 +113,9 @@ bench: deps
 bench-search: deps
 	$(GO) run ./index/bench -n 100000
 
+## bench-ocr: the OCR set's CER, recall and seconds against plain tesseract; pages/min and search latency while OCR runs.
 bench-ocr: deps
+	$(GO) run ./bench/ocr -letters
 	$(GO) run ./bench/ocr
 
 ## bench-import: sijill import of 10,000 rows with scans on MinIO and on the local folder, against the API.

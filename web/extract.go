@@ -84,5 +84,6 @@ func (s *Server) ocrHealth() fiber.Map {
 	t := s.extractor.Tools()
 	return fiber.Map{"enabled": true, "available": t.OCR() && t.Pdftotext && t.Pdftoppm,
 		"tesseract": t.Tesseract, "arabic": t.Arabic, "pdftotext": t.Pdftotext, "pdftoppm": t.Pdftoppm, "pdfinfo": t.Pdfinfo,
+		"model": t.Model, "model_note": t.ModelNote,
 		"workers": s.extractor.Workers(), "queued": s.extractor.Queued()}
 }

@@ -46,7 +46,7 @@ func needTools(t *testing.T) {
 			t.Fatalf("%s not found: run `make test` (it installs tesseract-ocr-ara and poppler-utils)", tool)
 		}
 	}
-	if !extract.DetectTools(context.Background()).OCR() {
+	if !extract.DetectTools(context.Background(), os.Getenv("SIJILL_TESSDATA")).OCR() {
 		t.Fatal("tesseract lacks the ara or eng language data: run `make test` (it installs tesseract-ocr-ara)")
 	}
 }
@@ -127,7 +127,7 @@ func TestFile(t *testing.T) {
 	h := top.Bounds().Dy()
 	tiff := scantest.TIFF(scantest.Crop(top, 0, h/2), scantest.Crop(top, h/2, h))
 
-	x := &extract.Extractor{Tools: extract.DetectTools(ctx), PageTimeout: ocrCeiling}
+	x := &extract.Extractor{Tools: extract.DetectTools(ctx, os.Getenv("SIJILL_TESSDATA")), PageTimeout: ocrCeiling}
 	for _, tc := range []struct {
 		name, ctype string
 		data        []byte
@@ -375,6 +375,48 @@ func TestPoolWithoutTools(t *testing.T) {
 	}
 }
 
+// TestPoolNoticesToolsInstalledLater: a server started before Tesseract and
+// poppler were installed reads the files that waited for them once they are
+// there, without a restart.
+func TestPoolNoticesToolsInstalledLater(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	store := newStore(t, t.TempDir())
+	born, err := os.ReadFile("testdata/letter.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := put(t, store, "letter.pdf", born)
+	// The pool starts believing nothing is installed; the real tools are
+	// what it finds when it looks again.
+	p := extract.New(ctx, store, extract.Options{Tools: &extract.Tools{}, ToolsEvery: 200 * time.Millisecond,
+		Tessdata: os.Getenv("SIJILL_TESSDATA")})
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Enqueue(ctx, "incoming-2026-1", []archive.Attachment{pdf}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(ocrCeiling) // a ceiling that only catches a hang
+	for {
+		st, _, err := p.Status(ctx, pdf.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status == extract.StatusDone && st.Chars > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file is %+v %s after the tools appeared, want done", st, ocrCeiling)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if tools := p.Tools(); !tools.OCR() || !tools.Pdftotext {
+		t.Errorf("the pool's tools: %+v, want those installed", tools)
+	}
+}
+
 // TestReaderThatDiesIsGivenUp: a file whose reader dies every time (killed
 // for going over its limits, say) is tried maxAttempts times and then
 // failed, with the reason; the pool goes on.
@@ -408,5 +450,26 @@ func TestReaderThatDiesIsGivenUp(t *testing.T) {
 			t.Fatalf("after %v the job is %+v, want failed", ocrCeiling, job)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestModelFallback: a model folder without the Arabic model falls back to
+// Tesseract's own, and says why, rather than leaving scans unread.
+func TestModelFallback(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	empty := extract.DetectTools(ctx, t.TempDir())
+	if !empty.OCR() || empty.Model != extract.ModelStandard || empty.Tessdata != "" || !strings.Contains(empty.ModelNote, "no ara") {
+		t.Errorf("an empty model folder: %+v, want Tesseract's own model and a note", empty)
+	}
+	if unset := extract.DetectTools(ctx, ""); unset.Model != extract.ModelStandard || !strings.Contains(unset.ModelNote, "SIJILL_TESSDATA") {
+		t.Errorf("no model folder: %+v, want the standard model and a note naming SIJILL_TESSDATA", unset)
+	}
+	dir := os.Getenv("SIJILL_TESSDATA")
+	if dir == "" {
+		t.Fatal("SIJILL_TESSDATA is not set: run `make test` (make deps fetches the best Arabic model into bin/tessdata)")
+	}
+	if best := extract.DetectTools(ctx, dir); best.Model != extract.ModelBest || best.Tessdata != dir || best.ModelNote != "" {
+		t.Errorf("the model folder %s: %+v, want the best model", dir, best)
 	}
 }

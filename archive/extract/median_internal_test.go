@@ -41,3 +41,19 @@ func BenchmarkMedian3(b *testing.B) {
 		median3(g)
 	}
 }
+
+// TestCommas: the Arabic comma the models cannot write is put back after
+// Arabic letters, and nothing else changes.
+func TestCommas(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"عقد» أمس» أعضاء", "عقد، أمس، أعضاء"},
+		{"الحزب, وبحضور", "الحزب، وبحضور"},
+		{"حزب «الدستور» اليوم", "حزب «الدستور» اليوم"},
+		{"1,5 million, «quote»", "1,5 million, «quote»"},
+		{"سطر أول»\nسطر ثان «اقتباس» وبعد»", "سطر أول،\nسطر ثان «اقتباس» وبعد،"},
+	} {
+		if got := string(commas([]byte(tc.in))); got != tc.want {
+			t.Errorf("commas(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -107,14 +107,21 @@ type Options struct {
 	// text is stored, so they become searchable by it.
 	Reindex func(ctx context.Context, recordIDs []string) error
 	// Tools overrides the detected tools (nil: DetectTools).
-	Tools  *Tools
-	Logger *slog.Logger
+	Tools *Tools
+	// Tessdata is the folder of Tesseract's models (SIJILL_TESSDATA), ""
+	// for Tesseract's own; see DetectTools.
+	Tessdata string
+	Logger   *slog.Logger
 	// Command starts a child reader (see child.go); nil: this program
 	// itself, which must call RunChildIfAsked first thing.
 	Command []string
 	// RetryAfter is how long a file waits before it is tried again after
 	// its reader died or storage failed (0: a minute).
 	RetryAfter time.Duration
+	// ToolsEvery is how often the pool looks for tools that were missing
+	// (installed after the server started; 0: a minute). Files left
+	// unavailable are then read without a restart.
+	ToolsEvery time.Duration
 }
 
 // Pool extracts the text of attachments in the background.
@@ -133,6 +140,7 @@ type Pool struct {
 	wake    chan struct{} // a send wakes one idle worker
 	idle    *sync.Cond    // broadcast when the pool may have become idle
 	started bool
+	tools   Tools // the detected tools; p.x.Tools is their first value
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -149,26 +157,72 @@ func New(ctx context.Context, store *archive.Store, opt Options) *Pool {
 	if opt.RetryAfter <= 0 {
 		opt.RetryAfter = time.Minute
 	}
-	tools := DetectTools(ctx)
+	if opt.ToolsEvery <= 0 {
+		opt.ToolsEvery = time.Minute
+	}
+	var tools Tools
 	if opt.Tools != nil {
 		tools = *opt.Tools
+	} else {
+		tools = DetectTools(ctx, opt.Tessdata)
 	}
 	p := &Pool{store: store, bucket: store.Bucket(), opt: opt, log: opt.Logger, workers: opt.Workers,
 		x: Extractor{Tools: tools, PageTimeout: opt.PageTimeout, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
 	p.idle = sync.NewCond(&p.mu)
+	p.tools = tools
 	return p
 }
 
 // Tools says which programs the pool found.
-func (p *Pool) Tools() Tools { return p.x.Tools }
+func (p *Pool) Tools() Tools {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tools
+}
 
-// Workers is the number of files read at once.
-func (p *Pool) Workers() int { return p.workers }
+// complete reports whether t can read every kind of file with the best
+// model: nothing more to look for.
+func (t Tools) complete() bool {
+	return t.OCR() && t.Pdftotext && t.Pdftoppm && t.Pdfinfo && t.Model == ModelBest
+}
 
-// Start starts the workers, requeues the jobs an earlier run left
-// unavailable if their tools are now installed, and looks at the queue in the
-// bucket every pollEvery for work of its own or left by another process.
-func (p *Pool) Start(ctx context.Context) error {
+// better reports whether t can do something that was lacking in old.
+func (t Tools) better(old Tools) bool {
+	return t.OCR() && !old.OCR() || t.Pdftotext && !old.Pdftotext || t.Pdftoppm && !old.Pdftoppm ||
+		t.Pdfinfo && !old.Pdfinfo || t.Model == ModelBest && old.Model != ModelBest
+}
+
+// watchTools looks for the tools that are missing every ToolsEvery, until
+// they are all there: a secretary who installs Tesseract after starting
+// Sijill (make run says how) sees the scans read without a restart.
+func (p *Pool) watchTools(ctx context.Context) {
+	defer p.wg.Done()
+	for !p.Tools().complete() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(p.opt.ToolsEvery):
+		}
+		now := DetectTools(ctx, p.opt.Tessdata)
+		p.mu.Lock()
+		old := p.tools
+		if !now.better(old) {
+			p.mu.Unlock()
+			continue
+		}
+		p.tools = now
+		p.mu.Unlock()
+		p.log.Info("text extraction: tools found; reading the files that waited for them",
+			"tesseract", now.Tesseract, "arabic", now.Arabic, "model", now.Model, "pdftotext", now.Pdftotext, "pdftoppm", now.Pdftoppm)
+		if err := p.requeueUnavailable(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("text extraction: cannot requeue the files that waited for tools", "err", err)
+		}
+	}
+}
+
+// requeueUnavailable queues again the files marked unavailable that the
+// tools can now read, and the pending ones (from before the queue was kept).
+func (p *Pool) requeueUnavailable(ctx context.Context) error {
 	var retry []string
 	err := p.bucket.List(ctx, jobPrefix, func(oi archive.ObjectInfo) error {
 		job, _, err := p.load(ctx, strings.TrimSuffix(strings.TrimPrefix(oi.Key, jobPrefix), ".json"))
@@ -183,17 +237,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("extract: list pending jobs: %w", err)
 	}
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.mu.Lock()
-	p.cancel, p.started = cancel, true
-	p.mu.Unlock()
-	for range p.workers {
-		p.wg.Add(1)
-		go p.work(bg)
-	}
 	for _, sum := range retry {
-		// An unavailable file is tried again now that its tools are here;
-		// a pending one (from before the queue was kept) is queued.
 		if _, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
 			if !exists || j.Status != StatusUnavailable {
 				return false
@@ -208,8 +252,31 @@ func (p *Pool) Start(ctx context.Context) error {
 			p.log.Error("text extraction: cannot requeue a file", "sha256", sum, "err", err)
 		}
 	}
-	p.wg.Add(1)
+	return nil
+}
+
+// Workers is the number of files read at once.
+func (p *Pool) Workers() int { return p.workers }
+
+// Start starts the workers, requeues the jobs an earlier run left
+// unavailable if their tools are now installed, and looks at the queue in the
+// bucket every pollEvery for work of its own or left by another process.
+func (p *Pool) Start(ctx context.Context) error {
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.mu.Lock()
+	p.cancel, p.started = cancel, true
+	p.mu.Unlock()
+	for range p.workers {
+		p.wg.Add(1)
+		go p.work(bg)
+	}
+	if err := p.requeueUnavailable(ctx); err != nil {
+		p.Close()
+		return err
+	}
+	p.wg.Add(2)
 	go p.pollQueue(bg)
+	go p.watchTools(bg)
 	return nil
 }
 
@@ -257,7 +324,7 @@ func (p *Pool) unmark(ctx context.Context, sum string) {
 
 // canRead reports whether the installed tools can read files of ctype.
 func (p *Pool) canRead(ctype string) bool {
-	t := p.x.Tools
+	t := p.Tools()
 	switch ctype {
 	case "application/pdf":
 		return t.Pdftotext && t.Pdfinfo
@@ -500,7 +567,8 @@ func (p *Pool) process(ctx context.Context, sum string) {
 	readCtx, stopReading := context.WithCancelCause(ctx)
 	renewed := make(chan struct{})
 	go p.renew(readCtx, sum, stopReading, renewed)
-	res, err := p.read(readCtx, job)
+	tools := p.Tools()
+	res, err := p.read(readCtx, job, tools)
 	lost := context.Cause(readCtx)
 	stopReading(nil)
 	<-renewed
@@ -515,6 +583,12 @@ func (p *Pool) process(ctx context.Context, sum string) {
 	switch {
 	case errors.Is(err, archive.ErrUnavailable):
 		p.retryLater(ctx, sum, err)
+		return
+	case errors.Is(err, ErrUnavailable) && p.Tools() != tools:
+		// The tools were found while this file was read without them; the
+		// watcher's requeue saw it pending and passed it by.
+		p.unlease(ctx, sum, "")
+		p.push(sum)
 		return
 	case errors.Is(err, ErrUnavailable):
 		status, msg = StatusUnavailable, strings.TrimPrefix(err.Error(), "extract: ")
@@ -640,6 +714,12 @@ func (p *Pool) renew(ctx context.Context, sum string, stop context.CancelCauseFu
 
 // release gives the job of sum up for another attempt, after a moment.
 func (p *Pool) release(ctx context.Context, sum, why string) {
+	p.unlease(ctx, sum, why)
+	p.retryLater(ctx, sum, errors.New(why))
+}
+
+// unlease gives up this process's lease on the job of sum, noting why.
+func (p *Pool) unlease(ctx context.Context, sum, why string) {
 	if _, err := p.update(ctx, sum, func(j *Job, exists bool) bool {
 		if !exists || j.Owner != p.store.Instance() {
 			return false
@@ -649,7 +729,6 @@ func (p *Pool) release(ctx context.Context, sum, why string) {
 	}); err != nil {
 		p.log.Error("text extraction: cannot release the job; its lease runs out instead", "sha256", sum, "err", err)
 	}
-	p.retryLater(ctx, sum, errors.New(why))
 }
 
 // capText cuts text at MaxText bytes, at a character boundary.
@@ -682,7 +761,7 @@ func (p *Pool) retryLater(ctx context.Context, sum string, err error) {
 
 // read spools the blob to a scratch directory, where the tools can open it,
 // and extracts its text.
-func (p *Pool) read(ctx context.Context, job *Job) (Result, error) {
+func (p *Pool) read(ctx context.Context, job *Job, tools Tools) (Result, error) {
 	dir, err := os.MkdirTemp(p.opt.TempDir, "extract-*")
 	if err != nil {
 		return Result{}, fmt.Errorf("extract: scratch directory: %w", err)
@@ -704,7 +783,9 @@ func (p *Pool) read(ctx context.Context, job *Job) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("extract: spool the file: %w", err)
 	}
-	return p.x.inChild(ctx, p.command(), path, job.ContentType, dir)
+	x := p.x
+	x.Tools = tools
+	return x.inChild(ctx, p.command(), path, job.ContentType, dir)
 }
 
 // command starts a child reader: Options.Command, or this program.

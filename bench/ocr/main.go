@@ -5,6 +5,7 @@
 //
 //	go run ./bench/ocr [-pages 4] [-searches 300]
 //	go run ./bench/ocr -measure
+//	go run ./bench/ocr -letters [-tessdata bin/tessdata] [-dump dir]
 package main
 
 import (
@@ -34,6 +35,10 @@ import (
 func main() {
 	extract.RunChildIfAsked()
 	measureOnly := flag.Bool("measure", false, "compare OCR resolutions and page segmentation modes")
+	lettersOnly := flag.Bool("letters", false, "read the OCR set of scanned letters (internal/ocrset) with Sijill and with plain Tesseract")
+	tessdata := flag.String("tessdata", os.Getenv("SIJILL_TESSDATA"), "Tesseract's model folder for -letters (SIJILL_TESSDATA)")
+	dump := flag.String("dump", "", "with -letters, keep the scans and the readings in this folder")
+	scansOnly := flag.Bool("scans-only", false, "with -letters -dump, only write the scans")
 	pages := flag.Int("pages", 4, "scanned pages read per run")
 	dpis := flag.String("dpi", "150,200,300,400", "resolutions compared by -measure")
 	threshold := flag.String("threshold", "", "Tesseract's thresholding_method for -measure (0 Otsu, 1 LeptonicaOtsu, 2 Sauvola; empty: its default)")
@@ -41,7 +46,9 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 	var err error
-	if *measureOnly {
+	if *lettersOnly {
+		err = letters(ctx, os.Stdout, *tessdata, *dump, *scansOnly && *dump != "")
+	} else if *measureOnly {
 		var ds []int
 		for _, d := range strings.Split(*dpis, ",") {
 			n, _ := strconv.Atoi(d)

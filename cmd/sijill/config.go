@@ -31,6 +31,9 @@ type Config struct {
 	// OCRWorkers is how many attachments are read (OCR, PDF text) at once;
 	// 0 means one per core less one.
 	OCRWorkers int
+	// Tessdata is the folder of Tesseract's models read with (make deps
+	// puts the best Arabic model in bin/tessdata); "" for Tesseract's own.
+	Tessdata string
 	// VerifyEvery is how often the server checks the archive's fixity (0: never);
 	// VerifyFirst is when the first check runs after start.
 	VerifyEvery time.Duration
@@ -70,6 +73,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	reconcile := fs.String("reconcile-every", env("SIJILL_RECONCILE_EVERY", "2m"), "how often the search index is compared with the whole bucket (SIJILL_RECONCILE_EVERY)")
 	minFree := fs.String("index-min-free-mb", env("SIJILL_INDEX_MIN_FREE_MB", "64"), "free disk space the search index keeps under --data; below it, writes wait in the bucket (SIJILL_INDEX_MIN_FREE_MB)")
 	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
+	tessdata := fs.String("tessdata", env("SIJILL_TESSDATA", ""), "folder of Tesseract's models, with the better Arabic model make deps installs; empty: Tesseract's own (SIJILL_TESSDATA)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -110,6 +114,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	if cfg.MaxConnsPerIP, err = strconv.Atoi(*perIP); err != nil || cfg.MaxConnsPerIP < 1 {
 		return nil, fmt.Errorf("SIJILL_MAX_CONNS_PER_IP %q: want a number, at least 1", *perIP)
 	}
+	cfg.Tessdata = *tessdata
 	if cfg.OCRWorkers, err = strconv.Atoi(*ocrWorkers); err != nil || cfg.OCRWorkers < 0 || cfg.OCRWorkers > 256 {
 		return nil, fmt.Errorf("SIJILL_OCR_WORKERS %q: want a number from 0 (one per core less one) to 256", *ocrWorkers)
 	}

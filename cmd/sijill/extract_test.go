@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/textproto"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -31,7 +32,15 @@ func needOCR(t *testing.T) {
 // openMainAt runs Sijill in-process on the data directory dir.
 func openMainAt(t *testing.T, dir string, env map[string]string) *Main {
 	t.Helper()
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "SIJILL_TESSDATA" { // the model make test fetched, as the spawned servers get
+			return os.Getenv(k)
+		}
+		return ""
+	}
 	cfg, err := parseConfig(newFlagSet(), []string{"--addr", "127.0.0.1:0", "--data", dir}, getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -204,8 +213,8 @@ func TestOCRSearch(t *testing.T) {
 		OCR map[string]any `json:"ocr"`
 	}
 	admin.call("GET", "/healthz", nil, nil, &health)
-	if health.OCR["tesseract"] != true || health.OCR["pdftotext"] != true || health.OCR["available"] != true {
-		t.Errorf("/healthz ocr: %v", health.OCR)
+	if health.OCR["tesseract"] != true || health.OCR["pdftotext"] != true || health.OCR["available"] != true || health.OCR["model"] != "best" {
+		t.Errorf("/healthz ocr: %v, want every tool and the best Arabic model (make test fetches it into bin/tessdata)", health.OCR)
 	}
 }
 

@@ -186,12 +186,14 @@ func (m *Main) Open(ctx context.Context) error {
 		HeaderTimeout: m.Config.HeaderTimeout, BodyIdle: m.Config.BodyIdle, MaxConnsPerIP: m.Config.MaxConnsPerIP,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
-	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger,
+	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger, Tessdata: m.Config.Tessdata,
 		Reindex: func(ctx context.Context, ids []string) error { return ix.RefreshAll(ctx, store, ids) }})
 	m.Server.SetExtractor(m.Extract)
 	if t := m.Extract.Tools(); !t.OCR() || !t.Pdftotext || !t.Pdftoppm {
 		m.Logger.Warn("text extraction: some tools are missing; files needing them are marked unavailable",
 			"tesseract", t.Tesseract, "arabic", t.Arabic, "pdftotext", t.Pdftotext, "pdftoppm", t.Pdftoppm)
+	} else if t.ModelNote != "" {
+		m.Logger.Warn("text extraction: reading scans with the less accurate Arabic model", "why", t.ModelNote)
 	}
 	if err := m.Server.Open(); err != nil {
 		m.stopInstance()

@@ -103,17 +103,23 @@ func Spoil(src *image.Gray, degrees float64, amplitude int, speckle float64, see
 
 // ImagePDF wraps a PNG page (at 300 dpi) in a PDF without a text layer: what
 // a scanner that writes PDFs sends.
-func ImagePDF(pngPage []byte) ([]byte, error) {
-	cfg, err := png.DecodeConfig(bytes.NewReader(pngPage))
-	if err != nil {
-		return nil, err
+func ImagePDF(pngPage []byte) ([]byte, error) { return ImagePDFPages(pngPage) }
+
+// ImagePDFPages is ImagePDF for several pages, one PNG (at 300 dpi) each.
+func ImagePDFPages(pngPages ...[]byte) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	for i, page := range pngPages {
+		cfg, err := png.DecodeConfig(bytes.NewReader(page))
+		if err != nil {
+			return nil, err
+		}
+		wmm, hmm := float64(cfg.Width)*25.4/300, float64(cfg.Height)*25.4/300
+		pdf.AddPageFormat("P", fpdf.SizeType{Wd: wmm, Ht: hmm})
+		opt := fpdf.ImageOptions{ImageType: "PNG"}
+		name := fmt.Sprintf("scan%d", i)
+		pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(page))
+		pdf.ImageOptions(name, 0, 0, wmm, hmm, false, opt, 0, "")
 	}
-	wmm, hmm := float64(cfg.Width)*25.4/300, float64(cfg.Height)*25.4/300
-	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: wmm, Ht: hmm}})
-	pdf.AddPage()
-	opt := fpdf.ImageOptions{ImageType: "PNG"}
-	pdf.RegisterImageOptionsReader("scan", opt, bytes.NewReader(pngPage))
-	pdf.ImageOptions("scan", 0, 0, wmm, hmm, false, opt, 0, "")
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
 		return nil, fmt.Errorf("scantest: image PDF: %w", err)

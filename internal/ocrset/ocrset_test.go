@@ -1,0 +1,118 @@
+package ocrset_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sijill/sijill/archive/extract"
+	"github.com/sijill/sijill/internal/ocrset"
+)
+
+// TestCER checks the measure on what it must say.
+func TestCER(t *testing.T) {
+	for _, tc := range []struct {
+		got, truth string
+		want       float64
+	}{
+		{"المرجع: ك ج/١٤٧/٢٠٢٦", "المرجع: ك ج/147/2026", 0}, // the same number in either digits
+		{"تحية  طيبة\nوبعد", "تحية طيبة وبعد", 0},           // line breaks and spaces
+		{"الحزب", "الحزب", 0},                               // harakat
+		{"الحرب", "الحزب", 0.2},                             // one letter of five
+		{"", "abcd", 1},
+	} {
+		if got := ocrset.CER(tc.got, tc.truth); got != tc.want {
+			t.Errorf("CER(%q, %q) = %.3f, want %.3f", tc.got, tc.truth, got, tc.want)
+		}
+	}
+}
+
+// The floors the OCR set must keep: regression guards a little under what
+// the extraction reaches today (mean CER 0.039, recall 0.924; plain
+// Tesseract with Debian's model 0.104 and 0.891). The targets of issue 21
+// (CER 0.025, recall 0.99, every Eastern-digit number found) are not
+// reached: Tesseract's Arabic models know only ٠ and ١ of the Eastern digits
+// (see README, OCR).
+const (
+	maxMeanCER    = 0.045
+	minMeanRecall = 0.90
+)
+
+// TestOCRSet reads every letter of the set as the server does and asks
+// search for its words, its reference number and its date: every scanned
+// letter written with Western digits must be found by both.
+func TestOCRSet(t *testing.T) {
+	ctx := context.Background()
+	dir := os.Getenv("SIJILL_TESSDATA")
+	if dir == "" {
+		t.Fatal("SIJILL_TESSDATA is not set: run `make test` (make deps fetches the best Arabic model into bin/tessdata)")
+	}
+	tools := extract.DetectTools(ctx, dir)
+	if !tools.OCR() || tools.Model != extract.ModelBest || !tools.Pdftoppm {
+		t.Fatalf("OCR tools: %+v: run `make test` (it installs Tesseract, poppler and the best Arabic model)", tools)
+	}
+	set, err := ocrset.Letters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set) < 12 {
+		t.Fatalf("the set has %d letters, want at least 12", len(set))
+	}
+	x := &extract.Extractor{Tools: tools, PageTimeout: 10 * time.Minute} // a ceiling that only catches a hang
+	readings := make([]string, len(set))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, l := range set {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			b, ctype, err := l.File(ctx, uint64(i+1))
+			if err != nil {
+				t.Errorf("%s: %v", l.Name, err)
+				return
+			}
+			work := t.TempDir()
+			path := filepath.Join(work, "scan")
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Error(err)
+				return
+			}
+			res, err := x.File(ctx, path, ctype, work)
+			if err != nil {
+				t.Errorf("%s: %v", l.Name, err)
+				return
+			}
+			readings[i] = res.Text
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	found, err := ocrset.Search(ctx, set, readings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cer, recall float64
+	for i, l := range set {
+		c := ocrset.CER(readings[i], l.Truth)
+		cer += c
+		recall += found[i].Recall()
+		t.Logf("%-28s CER %.3f recall %.3f reference %v date %v", l.Name, c, found[i].Recall(), found[i].Reference, found[i].Date)
+		photo := l.Scan.Format == "photo"
+		if !l.Eastern && !photo && !(found[i].Reference && found[i].Date) {
+			t.Errorf("%s: its reference %q or date %q is not found by search in:\n%s", l.Name, l.Reference, l.Date, readings[i])
+		}
+	}
+	n := float64(len(set))
+	t.Logf("mean CER %.3f, mean recall %.3f", cer/n, recall/n)
+	if cer/n > maxMeanCER {
+		t.Errorf("mean character error rate %.3f, want at most %.3f", cer/n, maxMeanCER)
+	}
+	if recall/n < minMeanRecall {
+		t.Errorf("mean search recall %.3f, want at least %.3f", recall/n, minMeanRecall)
+	}
+}
