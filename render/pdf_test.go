@@ -525,19 +525,29 @@ func TestRecordPrintRegisters(t *testing.T) {
 	min.Apologies = []string{"رشيد روكبان"}
 	min.Agenda = []string{"تحضير المؤتمر الوطني", "المصادقة على الميزانية"}
 	min.Body = "افتتح الاجتماع على الساعة 18:00."
+	min.Date = "2026-02-03"
 	out := testRecord(117, "دعوة لحضور الدورة العادية", "السيد رئيس جماعة بوزنيقة")
 	out.Confidentiality = archive.Confidential
+	// A reply cites the letter it answers; a decision names its meeting.
+	reply := testRecord(118, "جواب على طلب تجديد مكتب الفرع", "الكتابة الجهوية بفاس")
+	reply.ID, reply.InReplyTo = "outgoing-2026-118", in.ID
+	decision := testRecord(7, "تجديد مكتب الفرع", "")
+	decision.Register, decision.ID, decision.Meeting = archive.Decisions, "decisions-2026-7", min.ID
 	for _, tc := range []struct {
-		rec   *archive.Record
-		wants []string
+		rec                *archive.Record
+		inReplyTo, meeting *archive.Record
+		wants              []string
 	}{
-		{in, []string{"من: الكتابة الجهوية بفاس", "مرجع المرسل: 2026/45 بتاريخ 2026/01/10", "تاريخ الورود: 2026/01/12", "الرقم: 12/2026", "سجل الوارد"}},
-		{min, []string{"محضر اجتماع الأمانة العامة", "الحاضرون", "1. نبيل بنعبد الله", "2. عائشة لبلق", "المعتذرون", "1. رشيد روكبان", "جدول الأعمال", "2. المصادقة على الميزانية", "افتتح الاجتماع", "أمين السر"}},
-		{out, []string{"إلى: السيد رئيس جماعة بوزنيقة", "سري", "الرقم: 117/2026", "سجل الصادر"}},
+		{rec: reply, inReplyTo: in, wants: []string{"إشارة: كتابكم رقم 2026/45 بتاريخ 2026/01/10، المقيد لدينا في سجل الوارد برقم 12/2026 بتاريخ 2026/01/12"}},
+		{rec: decision, meeting: min, wants: []string{"الاجتماع: اجتماع الأمانة العامة المنعقد بتاريخ 2026/02/03 (محضر رقم 3/2026)"}},
+		{rec: in, wants: []string{"من: الكتابة الجهوية بفاس", "مرجع المرسل: 2026/45 بتاريخ 2026/01/10", "تاريخ الورود: 2026/01/12", "الرقم: 12/2026", "سجل الوارد"}},
+		{rec: min, wants: []string{"محضر اجتماع الأمانة العامة", "الحاضرون", "1. نبيل بنعبد الله", "2. عائشة لبلق", "المعتذرون", "1. رشيد روكبان", "جدول الأعمال", "2. المصادقة على الميزانية", "افتتح الاجتماع", "أمين السر"}},
+		{rec: out, wants: []string{"إلى: السيد رئيس جماعة بوزنيقة", "سري", "الرقم: 117/2026", "سجل الصادر"}},
 	} {
-		t.Run(string(tc.rec.Register), func(t *testing.T) {
+		t.Run(tc.rec.ID, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := RecordPrint(context.Background(), &buf, PrintOptions{Organisation: "الأمانة العامة", Hijri: true, Now: printedAt}, tc.rec); err != nil {
+			opt := PrintOptions{Organisation: "الأمانة العامة", Hijri: true, Now: printedAt, InReplyTo: tc.inReplyTo, Meeting: tc.meeting}
+			if err := RecordPrint(context.Background(), &buf, opt, tc.rec); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join(t.TempDir(), "r.pdf")

@@ -27,6 +27,11 @@ type PrintOptions struct {
 	Location *time.Location
 	// Signatory is the title printed over the signature (default: the register's usual signer).
 	Signatory string
+	// InReplyTo is the letter an outgoing reply answers, and Meeting the
+	// minutes of the meeting a decision was taken at, when the reader may see
+	// them: a reply cites the letter, a decision names its meeting. nil
+	// prints neither (the caller leaves out what the reader may not see).
+	InReplyTo, Meeting *archive.Record
 }
 
 // RecordPrint writes one record as PDF to w in the layout of an official
@@ -107,6 +112,41 @@ func (p *printer) number() string {
 	return p.d.num(p.rec.Number) + "/" + p.d.num(p.rec.Year)
 }
 
+// citeLetter is how a reply cites the letter it answers: the sender's own
+// reference and date when the letter had them, and its number in the
+// incoming register.
+func (p *printer) citeLetter(l *archive.Record) string {
+	d := p.d
+	var b strings.Builder
+	b.WriteString("كتابكم")
+	if l.Reference != "" {
+		b.WriteString(" رقم " + l.Reference)
+		if t, err := time.Parse(time.DateOnly, l.ReferenceDate); err == nil {
+			b.WriteString(" بتاريخ " + d.date(t))
+		}
+		b.WriteString("،")
+	}
+	b.WriteString(" المقيد لدينا في " + l.Register.Title() + " برقم " + d.num(l.Number) + "/" + d.num(l.Year))
+	if t, err := time.Parse(time.DateOnly, l.ReceivedDate); err == nil {
+		b.WriteString(" بتاريخ " + d.date(t))
+	}
+	return b.String()
+}
+
+// citeMeeting names the meeting a decision was taken at: its committee, its
+// date and the number of its minutes.
+func (p *printer) citeMeeting(m *archive.Record) string {
+	d := p.d
+	s := "اجتماع"
+	if m.Committee != "" {
+		s += " " + m.Committee
+	}
+	if t, err := time.Parse(time.DateOnly, m.Date); err == nil {
+		s += " المنعقد بتاريخ " + d.date(t)
+	}
+	return s + " (محضر رقم " + d.num(m.Number) + "/" + d.num(m.Year) + ")"
+}
+
 func (p *printer) date() string {
 	t, err := time.Parse(time.DateOnly, p.rec.Date)
 	if err != nil {
@@ -180,11 +220,17 @@ func (p *printer) heading() {
 		}
 	case archive.Outgoing:
 		p.field("إلى", rec.To, 12)
+		if l := p.opt.InReplyTo; l != nil && l.ID == rec.InReplyTo {
+			p.field("إشارة", p.citeLetter(l), 12)
+		}
 	default:
 		p.field("من", rec.From, 12)
 		p.field("إلى", rec.To, 12)
 		if rec.Register != archive.Minutes {
 			p.field("الجهة", rec.Committee, 12)
+		}
+		if m := p.opt.Meeting; m != nil && m.ID == rec.Meeting && rec.Register == archive.Decisions {
+			p.field("الاجتماع", p.citeMeeting(m), 12)
 		}
 	}
 	if rec.Confidentiality == archive.Confidential {

@@ -95,6 +95,19 @@ func (s *Server) printRecord(c *fiber.Ctx) error {
 	eastern, hijri := printFlags(c)
 	opt := render.PrintOptions{Organisation: s.cfg.Organisation, EasternDigits: eastern, Hijri: hijri,
 		Now: s.store.Now(), Location: s.store.Location()}
+	// The letter a reply answers and a decision's meeting are cited only when
+	// this reader may see them.
+	related := func(id string) *archive.Record {
+		if id == "" {
+			return nil
+		}
+		r, _, err := s.store.Get(c.UserContext(), id)
+		if err != nil || !canSee(user(c), r) {
+			return nil
+		}
+		return r
+	}
+	opt.InReplyTo, opt.Meeting = related(rec.InReplyTo), related(rec.Meeting)
 	var buf bytes.Buffer
 	if err := render.RecordPrint(c.UserContext(), &buf, opt, rec); err != nil {
 		return err
