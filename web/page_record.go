@@ -29,6 +29,9 @@ type recordData struct {
 	// Text is how far the extraction of each file's text (PDF text layer or
 	// OCR) has got, by SHA-256, so a secretary knows when a scan is searchable.
 	Text map[string]extract.Status
+	// TextPending: some file is still being read; the page reloads itself
+	// when none is (app.js).
+	TextPending bool
 	// Links: the thread, a meeting's decisions, a decision's follow-up (page_followup.go).
 	Links recordLinks
 	// FollowSaved: the follow-up form was just saved.
@@ -88,6 +91,7 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 		for _, a := range rec.Attachments {
 			if st, ok, err := x.Status(c.UserContext(), a.SHA256); err == nil && ok {
 				d.Text[a.SHA256] = st
+				d.TextPending = d.TextPending || st.Status == extract.StatusPending
 			}
 		}
 	}

@@ -385,6 +385,14 @@ func TestUI(t *testing.T) {
 	if st := text(t, ctx, ".attachment .text-state"); !strings.Contains(st, "نص") {
 		t.Errorf("the scan's text extraction state is not shown: %q", st)
 	}
+	// The scan is read in the background; the page shows the outcome by
+	// itself, nobody presses reload.
+	wasPending := eval[bool](t, ctx, `!!document.querySelector('.text-pending')`)
+	waitCtx, cancelWait := context.WithTimeout(ctx, ocrCeiling) // a ceiling that only catches a hang
+	if _, err := chromedp.Run(waitCtx, chromedp.WaitVisible(chromedp.CSS(".attachment .text-done"))); err != nil {
+		t.Errorf("the record page did not show the scan's text as read: %v (pending when the page opened: %v)", err, wasPending)
+	}
+	cancelWait()
 	shot(t, ctx, "05-record")
 
 	// More pages of the same letter from the picker on the record page: one
@@ -539,7 +547,37 @@ func TestUI(t *testing.T) {
 		chromedp.Navigate(base+"/records/"+id), chromedp.WaitVisible(chromedp.CSS("img.scan")))
 	shot(t, ctx, "11-phone-record")
 	step(t, ctx, "phone search", chromedp.Navigate(base+"/search?q="+url.QueryEscape("اجتماع")), chromedp.WaitVisible(chromedp.CSS(".hit")))
+	// The filters fold away: the first result is on the first screen.
+	if top := eval[float64](t, ctx, `document.querySelector('.hit').getBoundingClientRect().top`); top > 844 {
+		t.Errorf("on a phone the first search result starts %.0f px down, below the first screen (844 px)", top)
+	}
 	shot(t, ctx, "12-phone-search")
+	// A register on a phone: one card per entry, nothing to scroll sideways,
+	// the subject on a line of its own above the rest.
+	step(t, ctx, "phone register", chromedp.Navigate(base+"/registers/incoming"), chromedp.WaitVisible(chromedp.CSS("table.cards td.subject")))
+	if over := eval[bool](t, ctx, `[...document.querySelectorAll('.table-wrap')].some(w => w.scrollWidth > w.clientWidth + 1)`); over {
+		t.Error("on a phone the register table scrolls sideways")
+	}
+	if ok := eval[bool](t, ctx, `(() => { const c = document.querySelector('table.cards td.subject'); const r = c.closest('tr').getBoundingClientRect();
+		return c.getBoundingClientRect().width > r.width * 0.8 && c.getBoundingClientRect().top - r.top < 20 })()`); !ok {
+		t.Error("on a phone the subject is not the first line of its card, across the card")
+	}
+	shot(t, ctx, "12b-phone-register")
+	// The navigation stays one row on the laptop widths where ten items
+	// wrapped to two.
+	for _, w := range []int64{1366, 1280} {
+		step(t, ctx, fmt.Sprintf("desktop %d", w), chromedp.EmulateViewport(w, 768), chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+		if rows := eval[int](t, ctx, `new Set([...document.querySelectorAll('.mainnav li')].map(li => Math.round(li.getBoundingClientRect().top))).size`); rows != 1 {
+			t.Errorf("at %d px the navigation takes %d rows, want one", w, rows)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('.mainnav li').length`); n < 10 {
+			t.Errorf("the admin's navigation has %d items, want all ten", n)
+		}
+		if hidden := eval[bool](t, ctx, `(() => { const u = document.querySelector('.mainnav ul'); return u.scrollWidth > u.clientWidth + 1 })()`); hidden {
+			t.Errorf("at %d px part of the navigation is scrolled out of sight", w)
+		}
+	}
+	shot(t, ctx, "12c-desktop-1280")
 	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// The English switch changes every message and comes back.

@@ -290,6 +290,39 @@
     });
   });
 
+  // A record whose files are still being read (OCR) reloads itself when the
+  // last one is done, so the secretary sees "N characters read" without
+  // pressing anything. It asks every few seconds, less often as time goes
+  // on, and stops when the page is hidden or after half an hour.
+  var watch = document.querySelector('[data-text-watch]');
+  if (watch && window.fetch) {
+    var delay = 3000;
+    var until = Date.now() + 30 * 60 * 1000;
+    var poll = function () {
+      if (Date.now() > until) { return; }
+      if (document.hidden) { window.setTimeout(poll, delay); return; }
+      fetch(watch.dataset.textWatch, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (rec) {
+          var pending = !rec || (rec.attachments || []).some(function (a) {
+            return a.text && a.text.status === 'pending';
+          });
+          if (rec && !pending) { window.location.reload(); return; }
+          delay = Math.min(delay * 1.5, 20000);
+          window.setTimeout(poll, delay);
+        }, function () { window.setTimeout(poll, delay); });
+    };
+    window.setTimeout(poll, delay);
+  }
+
+  // On a phone the search filters fold away, so the results start on the
+  // first screen; they stay open when one of them is set.
+  var filters = document.querySelector('details[data-filters]');
+  if (filters && !filters.hasAttribute('data-active') && window.matchMedia &&
+      window.matchMedia('(max-width: 760px)').matches) {
+    filters.open = false;
+  }
+
   // After a refused form, put the cursor in the first field to correct.
   var bad = document.querySelector('.has-error input, .has-error textarea, .has-error select');
   if (bad) { bad.focus(); }
