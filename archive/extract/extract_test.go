@@ -181,7 +181,54 @@ func TestFile(t *testing.T) {
 			if strings.ContainsFunc(res.Text, func(r rune) bool { return r >= 0xFB50 && r <= 0xFEFF }) {
 				t.Errorf("presentation forms left in the text:\n%s", res.Text)
 			}
+			// The OCR's confidence is kept, and only for what OCR read.
+			if ocr := strings.Contains(tc.method, "ocr"); ocr != (res.Confidence > 0) || res.Confidence > 100 {
+				t.Errorf("method %q with confidence %.1f", res.Method, res.Confidence)
+			}
 		})
+	}
+}
+
+// TestDoubtfulReading: a scan spoiled past reading comes back with a low
+// confidence, under the line where the page warns the secretary; a fair
+// scan of the same letter does not.
+func TestDoubtfulReading(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	pdf, err := os.ReadFile("testdata/letter.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := scantest.Page(ctx, pdf, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := scantest.Crop(page, 0, page.Bounds().Dy()/2)
+	x := &extract.Extractor{Tools: extract.DetectTools(ctx, os.Getenv("SIJILL_TESSDATA")), PageTimeout: ocrCeiling}
+	read := func(png []byte) extract.Result {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "scan.png")
+		if err := os.WriteFile(path, png, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res, err := x.File(ctx, path, "image/png", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	fair := read(scantest.EncodePNG(scantest.Spoil(top, 0.5, 10, 0, 3)))
+	if fair.Confidence < extract.DoubtfulBelow {
+		t.Errorf("a fair scan read with confidence %.1f, under the doubtful line %d:\n%s", fair.Confidence, extract.DoubtfulBelow, fair.Text)
+	}
+	// Printed too small to read, as a fax of a fax: the same letter at 100 dpi.
+	small, err := scantest.Page(ctx, pdf, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := read(scantest.EncodePNG(scantest.Spoil(scantest.Crop(small, 0, small.Bounds().Dy()/2), 1, 30, 0.002, 3)))
+	if bad.Confidence == 0 || bad.Confidence >= extract.DoubtfulBelow {
+		t.Errorf("a scan spoiled past reading: confidence %.1f, want under %d:\n%s", bad.Confidence, extract.DoubtfulBelow, bad.Text)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,7 +43,9 @@ type Job struct {
 	Chars       int    `json:"chars"`
 	Pages       int    `json:"pages,omitempty"`
 	Method      string `json:"method,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// Confidence is the OCR's mean word confidence (see Result).
+	Confidence float64 `json:"confidence,omitempty"`
+	Error      string  `json:"error,omitempty"`
 	// Records are the IDs of the records that carry the file, re-indexed
 	// when its text is stored.
 	Records []string  `json:"records"`
@@ -66,6 +69,11 @@ type Status struct {
 	Chars     int    `json:"chars"`
 	Error     string `json:"error,omitempty"`
 	Truncated bool   `json:"truncated,omitempty"`
+	// Confidence is the OCR's mean word confidence in percent (0: no OCR);
+	// Doubtful says it is under DoubtfulBelow: the secretary should check
+	// the text against the scan.
+	Confidence int  `json:"confidence,omitempty"`
+	Doubtful   bool `json:"doubtful,omitempty"`
 }
 
 func jobKey(sum string) string { return jobPrefix + sum + ".json" }
@@ -445,7 +453,9 @@ func (p *Pool) Status(ctx context.Context, sum string) (st Status, ok bool, err 
 		return Status{}, false, err
 	}
 	if job != nil {
-		return Status{Status: job.Status, Chars: job.Chars, Error: job.Error, Truncated: job.Truncated}, true, nil
+		st := Status{Status: job.Status, Chars: job.Chars, Error: job.Error, Truncated: job.Truncated, Confidence: int(math.Round(job.Confidence))}
+		st.Doubtful = job.Status == StatusDone && job.Confidence > 0 && job.Confidence < DoubtfulBelow
+		return st, true, nil
 	}
 	text, ok, err := p.store.Text(ctx, sum)
 	if err != nil || !ok {
@@ -629,6 +639,7 @@ func (p *Pool) process(ctx context.Context, sum string) {
 			*j = *job
 		}
 		j.Status, j.Error, j.Chars, j.Pages, j.Method, j.Truncated = status, msg, chars, res.Pages, res.Method, truncated
+		j.Confidence = res.Confidence
 		j.Owner, j.LeaseUntil = "", time.Time{}
 		return true
 	})
