@@ -576,8 +576,8 @@ func TestUI(t *testing.T) {
 		if hidden := eval[bool](t, ctx, `(() => { const u = document.querySelector('.mainnav ul'); return u.scrollWidth > u.clientWidth + 1 })()`); hidden {
 			t.Errorf("at %d px part of the navigation is scrolled out of sight", w)
 		}
+		shot(t, ctx, fmt.Sprintf("12c-desktop-%d", w))
 	}
-	shot(t, ctx, "12c-desktop-1280")
 	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// The English switch changes every message and comes back.
