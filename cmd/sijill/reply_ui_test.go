@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/chromedp/chromedp"
 )
@@ -77,6 +78,24 @@ func TestRepliesAndDecisionsFromTheirLetter(t *testing.T) {
 	if st := admin.call("GET", "/api/v1/records/"+id, nil, nil, &reply); st != 200 || reply.InReplyTo != letter.ID || reply.To != "جمعية الشباب" ||
 		reply.Version != 1 || len(reply.Attachments) != 1 {
 		t.Errorf("the reply registered as %s (%d): %+v, want it to answer %s", id, st, reply, letter.ID)
+	}
+
+	// Printed, the reply cites the letter it answers, by its number in the
+	// incoming register.
+	resp, pdf := admin.raw("GET", "/api/v1/records/"+id+"/print.pdf", nil, "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("print the reply: %d", resp.StatusCode)
+	}
+	// Without the spaces and the bidi marks pdftotext puts around runs.
+	printed := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, pdfText(t, pdf))
+	cite := fmt.Sprintf("إشارة:كتابكمالمقيدلدينافيسجلالواردبرقم%d/%d", letter.Number, letter.Year)
+	if !strings.Contains(printed, cite) {
+		t.Errorf("the printed reply does not cite its letter (%s):\n%s", cite, printed)
 	}
 
 	step(t, ctx, "open the annulled letter", chromedp.Navigate(base+"/records/"+dup.ID), chromedp.WaitVisible(chromedp.CSS("h1")))
