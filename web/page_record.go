@@ -71,17 +71,7 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 		return nil, err
 	}
 	d := &recordData{Rec: rec, ETag: etag, History: hist, MaxUpload: u.s.cfg.MaxUploadBytes}
-	related := func(id string) *archive.Record {
-		if id == "" {
-			return nil
-		}
-		r, _, err := u.s.store.Get(c.UserContext(), id)
-		if err != nil || !canSee(user(c), r) {
-			return nil
-		}
-		return r
-	}
-	d.InReplyTo, d.Meeting = related(rec.InReplyTo), related(rec.Meeting)
+	d.InReplyTo, d.Meeting = u.s.related(c, rec.InReplyTo), u.s.related(c, rec.Meeting)
 	if d.Links, err = u.linksData(c, rec); err != nil {
 		return nil, err
 	}

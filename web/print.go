@@ -97,17 +97,7 @@ func (s *Server) printRecord(c *fiber.Ctx) error {
 		Now: s.store.Now(), Location: s.store.Location()}
 	// The letter a reply answers and a decision's meeting are cited only when
 	// this reader may see them.
-	related := func(id string) *archive.Record {
-		if id == "" {
-			return nil
-		}
-		r, _, err := s.store.Get(c.UserContext(), id)
-		if err != nil || !canSee(user(c), r) {
-			return nil
-		}
-		return r
-	}
-	opt.InReplyTo, opt.Meeting = related(rec.InReplyTo), related(rec.Meeting)
+	opt.InReplyTo, opt.Meeting = s.related(c, rec.InReplyTo), s.related(c, rec.Meeting)
 	var buf bytes.Buffer
 	if err := render.RecordPrint(c.UserContext(), &buf, opt, rec); err != nil {
 		return err

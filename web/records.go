@@ -18,6 +18,21 @@ func canSee(u *archive.User, rec *archive.Record) bool {
 	return rec.Confidentiality != archive.Confidential || archive.Can(u.Role, archive.PermConfidential)
 }
 
+// related loads the record a record points at (the letter it answers, its
+// meeting) for the page or print of it, or nil when there is none, it cannot
+// be read, or the user may not see it: what is named there must not reveal a
+// confidential record.
+func (s *Server) related(c *fiber.Ctx, id string) *archive.Record {
+	if id == "" {
+		return nil
+	}
+	r, _, err := s.store.Get(c.UserContext(), id)
+	if err != nil || !canSee(user(c), r) {
+		return nil
+	}
+	return r
+}
+
 // visibleRecord loads the record named by the :id parameter, answering 404 for
 // one the user may not see.
 func (s *Server) visibleRecord(c *fiber.Ctx) (*archive.Record, string, error) {
