@@ -439,6 +439,26 @@ func TestAConfidentialPastStaysHidden(t *testing.T) {
 	if _, body := admin.raw("GET", "/api/v1/records/"+rec.ID+"/history", nil, "", nil); !strings.Contains(string(body), secret) {
 		t.Error("the administrator no longer sees the confidential version")
 	}
+
+	// A public reply to a confidential letter, printed: the administrator's
+	// print cites the letter, a reader's does not name it.
+	var letter, reply record
+	admin.call("POST", "/api/v1/registers/incoming/records", map[string]any{"subject": "رسالة سرية", "from": "جهة", "reference": "٧٧/سري",
+		"confidentiality": "confidential"}, nil, &letter)
+	admin.call("POST", "/api/v1/registers/outgoing/records", map[string]any{"subject": "جواب", "to": "جهة", "in_reply_to": letter.ID}, nil, &reply)
+	cites := func(c *client) bool {
+		resp, pdf := c.raw("GET", "/api/v1/records/"+reply.ID+"/print.pdf", nil, "", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("print the reply as %s: %d", c.token[:4], resp.StatusCode)
+		}
+		return strings.Contains(pdfText(t, pdf), "كتابكم")
+	}
+	if !cites(admin) {
+		t.Error("the administrator's print of the reply does not cite its letter")
+	}
+	if cites(reader) {
+		t.Error("a reader's print of a public reply cites the confidential letter it answers")
+	}
 }
 
 // TestAttachmentsAreAskedForAgain: a browser may keep an attachment only if
