@@ -189,9 +189,10 @@ func (p *Pool) Tools() Tools {
 }
 
 // complete reports whether t can read every kind of file with the best
-// model: nothing more to look for.
-func (t Tools) complete() bool {
-	return t.OCR() && t.Pdftotext && t.Pdftoppm && t.Pdfinfo && t.Model == ModelBest
+// model that can appear: the best one only when a model folder is given
+// (wantBest), since without one it never will. Nothing more to look for.
+func (t Tools) complete(wantBest bool) bool {
+	return t.OCR() && t.Pdftotext && t.Pdftoppm && t.Pdfinfo && (t.Model == ModelBest || !wantBest)
 }
 
 // better reports whether t can do something that was lacking in old.
@@ -205,7 +206,7 @@ func (t Tools) better(old Tools) bool {
 // Sijill (make run says how) sees the scans read without a restart.
 func (p *Pool) watchTools(ctx context.Context) {
 	defer p.wg.Done()
-	for !p.Tools().complete() {
+	for !p.Tools().complete(p.opt.Tessdata != "") {
 		select {
 		case <-ctx.Done():
 			return
