@@ -453,7 +453,18 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 		return nil, ocrScore{}, err
 	}
 	if score.confidence() >= secondReadingBelow {
-		return commas(text), score, nil
+		// Noise can make mode 6 drop a whole line, and its confidence in
+		// the lines it kept stays high, so nothing cheap tells (the loaded
+		// suite caught one: a scanned PDF lost its body). The page is read
+		// in mode 3 too, and that reading wins only when it holds clearly
+		// more letters of confident words (70 and over): junk from rules
+		// and footers is not confident, and a photo that mode 3 reads out
+		// of order holds the same letters, so mode 6's order is kept.
+		text2, score2, err := x.tesseractPSM(ctx, img, pages, dpi, checkReading)
+		if err != nil || float64(score2.strong) <= float64(score.strong)*1.05 {
+			return commas(text), score, nil
+		}
+		return commas(text2), score2, nil
 	}
 	// A doubtful page (Latin words the Arabic model cannot read, a
 	// letterhead in two columns read across, a bad scan) is read again with
@@ -499,6 +510,7 @@ type reading struct {
 // confidence and get the second reading.
 var (
 	firstReading  = reading{psm: "6", langs: "ara", threshold: ocrThreshold}
+	checkReading  = reading{psm: "3", langs: "ara", threshold: ocrThreshold}
 	secondReading = reading{psm: "3", langs: "ara+eng", threshold: ocrThreshold}
 )
 
@@ -511,10 +523,11 @@ const secondReadingBelow = 70
 type ocrScore struct {
 	letters   int     // letters in words with a confidence
 	confident float64 // letters weighted by their word's confidence (0-1)
+	strong    int     // letters in words of confidence 70 and over
 }
 
 func (s *ocrScore) add(o ocrScore) {
-	s.letters, s.confident = s.letters+o.letters, s.confident+o.confident
+	s.letters, s.confident, s.strong = s.letters+o.letters, s.confident+o.confident, s.strong+o.strong
 }
 
 func (s ocrScore) confidence() float64 {
@@ -590,6 +603,9 @@ func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int
 			n := letters(f[11])
 			score.letters += n
 			score.confident += float64(n) * conf / 100
+			if conf >= 70 {
+				score.strong += n
+			}
 		}
 	}
 	return text, score, nil
