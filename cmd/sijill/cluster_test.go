@@ -279,6 +279,33 @@ func TestThreeProcessesOneBucket(t *testing.T) {
 		rec := createRecordWithFile(t, victim, "minutes", map[string]any{"subject": "محضر " + tok}, "scan.png", scan)
 		files = append(files, &truth{id: rec.ID, tok: tok, file: place})
 	}
+	// Killed while it reads one of them: its jobs are watched until one is
+	// held by it. (Killed at once, it sometimes held none: the others had
+	// taken the rest from the queue and it had finished its own.)
+	store := openS3Store(t, cfg)
+	victimID, err := os.ReadFile(filepath.Join(procs[2].data, "instance"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holding := func() bool {
+		for _, f := range files {
+			rec, _, err := store.Get(t.Context(), f.id)
+			if err != nil || len(rec.Attachments) == 0 {
+				continue
+			}
+			var job extract.Job
+			if ok, err := readJob(t, store, rec.Attachments[0].SHA256, &job); err == nil && ok &&
+				job.Status == extract.StatusPending && job.Owner == strings.TrimSpace(string(victimID)) {
+				return true
+			}
+		}
+		return false
+	}
+	for until := time.Now().Add(ocrCeiling); !holding(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(until) {
+			t.Fatal("process 2 never held one of its scans to read")
+		}
+	}
 	killed.Store(2, true)
 	procs[2].cmd.Process.Signal(syscall.SIGKILL)
 	procs[2].wait()
@@ -294,12 +321,7 @@ func TestThreeProcessesOneBucket(t *testing.T) {
 	// Every index of a live process converges to the bucket: each record
 	// found by its word with its subject, annulment and confidentiality as
 	// stored, readers finding the normal ones only, and every file's text.
-	store := openS3Store(t, cfg)
 	// The test proves the takeover only if process 2 died holding work.
-	victimID, err := os.ReadFile(filepath.Join(procs[2].data, "instance"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	held := 0
 	for _, f := range files {
 		rec, _, err := store.Get(t.Context(), f.id)
