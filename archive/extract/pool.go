@@ -148,7 +148,7 @@ type Pool struct {
 	wake    chan struct{} // a send wakes one idle worker
 	idle    *sync.Cond    // broadcast when the pool may have become idle
 	started bool
-	tools   Tools // the detected tools; p.x.Tools is their first value
+	tools   Tools // the detected tools, given to each reading (p.x holds the rest of its settings)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -175,7 +175,7 @@ func New(ctx context.Context, store *archive.Store, opt Options) *Pool {
 		tools = DetectTools(ctx, opt.Tessdata)
 	}
 	p := &Pool{store: store, bucket: store.Bucket(), opt: opt, log: opt.Logger, workers: opt.Workers,
-		x: Extractor{Tools: tools, PageTimeout: opt.PageTimeout, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
+		x: Extractor{PageTimeout: opt.PageTimeout, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
 	p.idle = sync.NewCond(&p.mu)
 	p.tools = tools
 	return p
