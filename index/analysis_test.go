@@ -60,7 +60,10 @@ func TestNormalizeLucene(t *testing.T) {
 
 // Lucene's TestArabicStemFilter vectors.
 func TestStemLucene(t *testing.T) {
-	s := newStemmer()
+	s, err := newStemmer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, in, want string }{
 		{"AlPrefix", "الحسن", "حسن"},
 		{"WalPrefix", "والحسن", "حسن"},

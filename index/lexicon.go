@@ -92,6 +92,30 @@ var pluralLexicon = map[string]string{
 	"مصاريف":   "مصروف",
 	"مقرات":    "مقر",
 	"تنسيقيات": "تنسيقية",
+	// Plurals the lexicon's patterns miss: the plural is also a participle
+	// (مدارس, one who studies with), or its pattern is too ambiguous to
+	// apply blindly (فعول: شهور, but حضور is no plural of حضر).
+	"مصالح":   "مصلحة",
+	"مدارس":   "مدرسة",
+	"مصادر":   "مصدر",
+	"شهور":    "شهر",
+	"أفكار":   "فكرة",
+	"دواوين":  "ديوان",
+	"عناوين":  "عنوان",
+	"مناصب":   "منصب",
+	"مراكز":   "مركز",
+	"أسابيع":  "أسبوع",
+	"مقاعد":   "مقعد",
+	"مكتسبات": "مكتسب",
+	"طعون":    "طعن",
+	"أبناء":   "ابن",
+	// The dual of مئة, in both spellings.
+	"مئتان":  "مئة",
+	"مئتين":  "مئة",
+	"مئتا":   "مئة",
+	"مائتان": "مئة",
+	"مائتين": "مئة",
+	"مائتا":  "مئة",
 }
 
 // keywordNames are proper names, mostly places, that light stemming would

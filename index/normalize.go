@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -16,6 +17,9 @@ const NormalizeName = "sijill_normalize"
 //
 //   - alef with hamza above or below, madda, wasla (ٱ) → ا
 //   - hamza seats ؤ and ئ → ء, so مسؤول and مسئول are one word
+//   - an alef before a hamza inside a word is dropped, so the Mashriqi and
+//     Maghribi spellings مائة and مئة, قراءة and قرائة are one word (a final
+//     اء, as in أعضاء, stays)
 //   - alef maksura ى and Persian yeh ی → ي; Persian keheh ک → ك
 //   - teh marbuta ة → ه (as Lucene does)
 //   - harakat, superscript alef (U+0670), Quranic marks and tatweel are deleted
@@ -67,9 +71,25 @@ func normalizeArabic(b []byte) []byte {
 		i += size
 	}
 	if out == nil {
-		return b
+		if !bytes.Contains(b, []byte(alefHamza)) {
+			return b
+		}
+		out = bytes.Clone(b)
 	}
-	return out
+	return dropAlefBeforeHamza(out)
+}
+
+const alefHamza = "اء"
+
+// dropAlefBeforeHamza deletes, in place, an alef followed by a hamza that is
+// not the word's last letter.
+func dropAlefBeforeHamza(b []byte) []byte {
+	for i := 0; i+len(alefHamza) < len(b); i++ {
+		if string(b[i:i+len(alefHamza)]) == alefHamza {
+			b = append(b[:i], b[i+len("ا"):]...)
+		}
+	}
+	return b
 }
 
 // Filter implements analysis.TokenFilter.
