@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-11"
+const MappingVersion = "sijill-12"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -27,9 +27,10 @@ var mappingVersionKey = []byte("sijill_mapping_version")
 // its own, unindexed, for hits and highlights. Filters, facets and sorting use
 // the keyword ("k.") and numeric ("n.") fields.
 const (
-	fieldAll         = "all"   // stemmed text of every text field
-	fieldExact       = "exact" // exact text of every text field
-	fieldPairs       = "pairs" // adjacent stems of "all", two by two (see pairsOf)
+	fieldAll         = "all"      // stemmed text of every text field
+	fieldExact       = "exact"    // exact text of every text field
+	fieldPairs       = "pairs"    // adjacent stems of "all", two by two (see pairsOf)
+	fieldPrefixes    = "prefixes" // the first letters of every word and stem (see prefixesOf)
 	fieldSubject     = "subject"
 	fieldBody        = "body"
 	fieldFrom        = "from"
@@ -149,6 +150,7 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string, v doc
 	doc.AddField(document.NewTextFieldCustom(fieldExact, nil, joined, optExact, exactStream{da}))
 	doc.AddField(document.NewTextFieldCustom(fieldAll, nil, joined, optText, stemmedStream{da}))
 	doc.AddField(document.NewTextFieldCustom(fieldPairs, nil, joined, optExact, pairStream{da}))
+	doc.AddField(document.NewTextFieldCustom(fieldPrefixes, nil, joined, optExact, prefixStream{da}))
 
 	keyword(kwRegister, nil, string(rec.Register))
 	keyword(kwYear, nil, strconv.Itoa(rec.Year))

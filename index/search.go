@@ -392,11 +392,15 @@ func (ix *Index) compile(n *node, m *marks) query.Query {
 	return andNot(pos, not)
 }
 
-// byPosition groups the terms of a token stream by position.
+// byPosition groups the terms of a token stream by position. The parts of a
+// compound name typed as one word are left out: عبدالرحمن is searched by
+// its joined stem, which both spellings index, and not by عبد.
 func byPosition(ts analysis.TokenStream) map[int][]string {
 	m := map[int][]string{}
 	for _, t := range ts {
-		m[t.Position] = append(m[t.Position], string(t.Term))
+		if t.Type != compoundPart {
+			m[t.Position] = append(m[t.Position], string(t.Term))
+		}
 	}
 	return m
 }
@@ -464,19 +468,31 @@ func (ix *Index) prefixQuery(w string, m *marks) query.Query {
 			parts = append(parts, q)
 		}
 	} else {
-		ep := query.NewPrefixQuery(p)
-		ep.SetField(fieldExact)
-		ep.SetBoost(exactBoost)
-		alts := []query.Query{ep}
 		bare := strings.TrimPrefix(p, "ال")
 		if bare != p && len([]rune(bare)) < minPrefix {
 			bare = p
 		}
 		m.addPrefixes(p, bare)
-		sp := query.NewPrefixQuery(bare)
-		sp.SetField(fieldAll)
-		alts = append(alts, sp)
-		parts = append(parts, query.NewDisjunctionQuery(alts))
+		var alts []query.Query
+		if len([]rune(p)) <= maxPrefixTerm {
+			// One term each (see prefixesOf).
+			alts = append(alts, termQuery(fieldPrefixes, p))
+			if bare != p {
+				alts = append(alts, termQuery(fieldPrefixes, bare))
+			}
+		} else {
+			ep := query.NewPrefixQuery(p)
+			ep.SetField(fieldExact)
+			ep.SetBoost(exactBoost)
+			sp := query.NewPrefixQuery(bare)
+			sp.SetField(fieldAll)
+			alts = append(alts, ep, sp)
+		}
+		if len(alts) == 1 {
+			parts = append(parts, alts[0])
+		} else {
+			parts = append(parts, query.NewDisjunctionQuery(alts))
+		}
 	}
 	return allOf(parts)
 }
