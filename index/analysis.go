@@ -168,12 +168,27 @@ func pairsOf(stemmed analysis.TokenStream) analysis.TokenStream {
 		for k < len(stemmed) && stemmed[k].Position == stemmed[i].Position+1 {
 			k++
 		}
+		pair := func(a, b *analysis.Token) {
+			term := make([]byte, 0, len(a.Term)+len(pairSep)+len(b.Term))
+			term = append(append(append(term, a.Term...), pairSep...), b.Term...)
+			out = append(out, &analysis.Token{Term: term, Position: a.Position, Start: a.Start, End: b.End, Type: analysis.AlphaNumeric})
+		}
+		var parts []*analysis.Token
 		for _, a := range stemmed[i:j] {
-			for _, b := range stemmed[j:k] {
-				term := make([]byte, 0, len(a.Term)+len(pairSep)+len(b.Term))
-				term = append(append(append(term, a.Term...), pairSep...), b.Term...)
-				out = append(out, &analysis.Token{Term: term, Position: a.Position, Start: a.Start, End: b.End, Type: analysis.AlphaNumeric})
+			if a.Type == compoundPart {
+				parts = append(parts, a)
+				continue
 			}
+			for _, b := range stemmed[j:k] {
+				if b.Type != compoundPart {
+					pair(a, b)
+				}
+			}
+		}
+		// A compound written joined pairs its parts, so the phrase typed
+		// apart ("عبد الرحمن") finds it.
+		if len(parts) == 2 {
+			pair(parts[0], parts[1])
 		}
 		i = j
 	}

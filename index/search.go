@@ -517,6 +517,9 @@ func (ix *Index) phraseQuery(text string, m *marks) query.Query {
 	first, last := stemmed[0].Position, stemmed[len(stemmed)-1].Position
 	slots := make([][]string, last-first+1)
 	for _, t := range stemmed {
+		if t.Type == compoundPart {
+			continue // عبدالرحمن is its joined stem (see byPosition)
+		}
 		slots[t.Position-first] = append(slots[t.Position-first], string(t.Term))
 		m.addStem(string(t.Term))
 	}

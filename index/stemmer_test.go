@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sijill/sijill/archive"
 )
 
 // queryTerms are the stems a typed word is searched by (wordQuery): the
@@ -131,5 +134,50 @@ func TestLexiconNormalised(t *testing.T) {
 	}
 	if _, err := parseLexicon(ayaspellTable); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompoundNames searches compound names written joined and apart.
+func TestCompoundNames(t *testing.T) {
+	ix := openTestIndex(t)
+	ctx := context.Background()
+	docs := map[string]string{
+		"joined":  "حضر الاجتماع الأخ عبدالرحمن العلوي",
+		"apart":   "وقع المحضر الأخ عبد الرحمن الكتاني",
+		"other":   "اعتذر الأخ عبد المجيد الناصري",
+		"abubakr": "بعث الأخ أبوبكر الصديقي برقية",
+	}
+	n := 0
+	ids := map[string]string{}
+	for name, text := range docs {
+		n++
+		rec := &archive.Record{ID: archive.RecordID(archive.Incoming, 2025, n), Register: archive.Incoming, Year: 2025, Number: n,
+			Date: "2025-01-01", Subject: "رسالة", Body: text, Confidentiality: archive.Normal, Status: archive.StatusActive}
+		ids[rec.ID] = name
+		if err := ix.Put(ctx, rec, "", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ q, want string }{
+		{"عبدالرحمن", "apart joined"},
+		{"عبد الرحمن", "apart joined"},
+		{`"عبد الرحمن"`, "apart joined"},
+		{`"عبدالرحمن"`, "apart joined"},
+		{"عبد", "apart joined other"},
+		{"أبو بكر", "abubakr"},
+		{"أبوبكر", "abubakr"},
+	} {
+		res, err := ix.Search(ctx, Query{Text: tc.q, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Hits {
+			got = append(got, ids[h.ID])
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s finds %v, want %s", tc.q, got, tc.want)
+		}
 	}
 }
