@@ -113,12 +113,14 @@ const maxPrefixTerm = 5
 
 // prefixesOf returns the distinct prefix terms of a record's stems.
 func prefixesOf(stemmed analysis.TokenStream) analysis.TokenStream {
-	stems := make(map[string]struct{}, 256)
-	grams := make(map[string]struct{}, 512)
-	out := make(analysis.TokenStream, 0, 512)
+	// One set for stems and prefixes: a stem already seen adds nothing, and
+	// a prefix equal to a stem seen later (مجل, then مجل as a stem) is
+	// still added once.
+	seen := make(map[string]bool, 2*len(stemmed)) // true: a stem, false: a prefix only
+	out := make(analysis.TokenStream, 0, len(stemmed))
 	add := func(g []byte) {
-		if _, ok := grams[string(g)]; !ok {
-			grams[string(g)] = struct{}{}
+		if _, ok := seen[string(g)]; !ok {
+			seen[string(g)] = false
 			out = append(out, &analysis.Token{Term: g, Position: len(out) + 1, Type: analysis.AlphaNumeric})
 		}
 	}
@@ -126,10 +128,9 @@ func prefixesOf(stemmed analysis.TokenStream) analysis.TokenStream {
 		if t.Type == analysis.Numeric {
 			continue
 		}
-		if _, ok := stems[string(t.Term)]; ok {
+		if seen[string(t.Term)] {
 			continue
 		}
-		stems[string(t.Term)] = struct{}{}
 		n := 0
 		for i := range string(t.Term) {
 			if n > maxPrefixTerm {
@@ -143,6 +144,7 @@ func prefixesOf(stemmed analysis.TokenStream) analysis.TokenStream {
 		if n >= minPrefix && n <= maxPrefixTerm {
 			add(t.Term)
 		}
+		seen[string(t.Term)] = true
 	}
 	return out
 }

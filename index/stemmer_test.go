@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2/analysis"
+
 	"github.com/sijill/sijill/archive"
 )
 
@@ -179,5 +181,24 @@ func TestCompoundNames(t *testing.T) {
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("%s finds %v, want %s", tc.q, got, tc.want)
 		}
+	}
+}
+
+func TestPrefixesOf(t *testing.T) {
+	var in analysis.TokenStream
+	for i, w := range []string{"مجلس", "وطن", "مجلس", "مجل", "تنظيمات", "2020"} {
+		typ := analysis.AlphaNumeric
+		if w == "2020" {
+			typ = analysis.Numeric
+		}
+		in = append(in, &analysis.Token{Term: []byte(w), Position: i + 1, Type: typ})
+	}
+	var got []string
+	for _, tok := range prefixesOf(in) {
+		got = append(got, string(tok.Term))
+	}
+	want := []string{"مج", "مجل", "مجلس", "وط", "وطن", "تن", "تنظ", "تنظي", "تنظيم"}
+	if !slices.Equal(got, want) {
+		t.Errorf("prefixesOf = %q, want %q", got, want)
 	}
 }
