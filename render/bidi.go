@@ -34,9 +34,15 @@ func classOf(r rune) bidiClass {
 	return classOther
 }
 
-// invisible reports whether r is a bidi control or boundary neutral, which
-// are not drawn (FriBidi's REMOVE_SPECIALS does the same).
+// invisible reports whether r is a bidi control, a boundary neutral or a
+// bidi mark (LRM, RLM, ALM), which are not drawn: they order the text around
+// them and have no glyph of their own (Amiri draws LRM and RLM as strokes).
+// FriBidi's REMOVE_SPECIALS and --clean do the same.
 func invisible(r rune) bool {
+	switch r {
+	case '\u200E', '\u200F', '\u061C':
+		return true
+	}
 	c := classOf(r)
 	return c == classX9 || c == classIsolate
 }

@@ -150,6 +150,36 @@ func TestFriBidi(t *testing.T) {
 	}
 }
 
+// TestBidiMarksNotDrawn: LRM, RLM and ALM inside a line order the text
+// around them and are not drawn, as FriBidi --clean has it (FriBidi keeps
+// ALM, which it does not know as a mark).
+func TestBidiMarksNotDrawn(t *testing.T) {
+	needTool(t, "fribidi", "libfribidi-bin")
+	lines := []string{
+		"رقم\u200e 117/2026 بتاريخ\u200f اليوم",
+		"الأمانة\u061c العامة\u200f (الرباط)",
+		"\u200fPDF\u200f و ODT",
+	}
+	cmd := exec.Command("fribidi", "--nopad", "--rtl", "--clean")
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("fribidi: %v", err)
+	}
+	want := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	var s shaper
+	for i, in := range lines {
+		got := s.line(in)
+		if strings.ContainsAny(got, "\u200e\u200f\u061c") {
+			t.Errorf("line %q draws a bidi mark: %q", in, got)
+		}
+		w := strings.NewReplacer("\uFEFF", "", "\u061c", "").Replace(want[i])
+		if got != w {
+			t.Errorf("line %q:\n got %q\nwant %q", in, got, w)
+		}
+	}
+}
+
 func TestCanonical(t *testing.T) {
 	var s shaper
 	for _, tc := range []struct{ in, same string }{
