@@ -124,14 +124,18 @@ var mixedLines = []string{
 	"«قرار رقم 45» و«قرار رقم 46»",
 	"شارك 120 عضواً و15 عضوة",
 	"لإعداد التقرير الأدبي لسنة 2025",
+	"Imprimerie Atlas Ltd.",
+	"2026 Imprimerie Atlas",
+	"117/2026",
 }
 
 // TestFriBidi compares our shaping and reordering of whole lines with GNU
-// FriBidi, a second implementation of both (`fribidi --nopad --rtl`).
+// FriBidi, a second implementation of both (`fribidi --nopad --wrtl`: the
+// paragraph direction from its first strong character, right to left without one).
 // FriBidi leaves U+FEFF where the alef of a lam-alef ligature was; we drop it.
 func TestFriBidi(t *testing.T) {
 	needTool(t, "fribidi", "libfribidi-bin")
-	cmd := exec.Command("fribidi", "--nopad", "--rtl")
+	cmd := exec.Command("fribidi", "--nopad", "--wrtl")
 	cmd.Stdin = strings.NewReader(strings.Join(mixedLines, "\n") + "\n")
 	out, err := cmd.Output()
 	if err != nil {
@@ -160,7 +164,7 @@ func TestBidiMarksNotDrawn(t *testing.T) {
 		"الأمانة\u061c العامة\u200f (الرباط)",
 		"\u200fPDF\u200f و ODT",
 	}
-	cmd := exec.Command("fribidi", "--nopad", "--rtl", "--clean")
+	cmd := exec.Command("fribidi", "--nopad", "--wrtl", "--clean")
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	out, err := cmd.Output()
 	if err != nil {

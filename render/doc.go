@@ -231,7 +231,7 @@ func (d *doc) wrap(text string, width float64) []string {
 			out = append(out, "")
 			continue
 		}
-		shaped, levels := d.sh.prepare(para)
+		shaped, levels, level := d.sh.prepare(para)
 		n := len(shaped)
 		start := 0
 		for start < n {
@@ -260,7 +260,7 @@ func (d *doc) wrap(text string, width float64) []string {
 			for end > start && shaped[end-1] == ' ' {
 				end--
 			}
-			d.buf = visual(d.buf[:0], shaped[start:end], levels[start:end], rtl)
+			d.buf = visual(d.buf[:0], shaped[start:end], levels[start:end], level)
 			out = append(out, string(d.buf))
 			start = next
 		}

@@ -3,12 +3,14 @@ package render
 import (
 	"strings"
 
+	xbidi "golang.org/x/text/unicode/bidi"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/go-text/typesetting/bidi"
 )
 
-// rtl is the paragraph level of everything Sijill prints: Arabic documents.
+// rtl is the paragraph level of what Sijill prints, unless a paragraph
+// begins with a left-to-right letter (see prepare).
 const rtl bidi.Level = 1
 
 // shaper turns logical Arabic text into what fpdf, drawing glyph after glyph
@@ -22,22 +24,45 @@ type shaper struct {
 }
 
 // prepare shapes one paragraph (no line break inside) and resolves its bidi
-// levels; the result stays valid until the next call.
-func (s *shaper) prepare(text string) ([]rune, []bidi.Level) {
+// levels; the result stays valid until the next call. The paragraph takes
+// its direction from its first strong character (UAX #9 P2, P3), right to
+// left when it has none: a cell holding "Imprimerie Atlas Ltd." reads left
+// to right, not ".Imprimerie Atlas Ltd".
+func (s *shaper) prepare(text string) ([]rune, []bidi.Level, bidi.Level) {
 	text = canonical(text)
 	s.runes = s.runes[:0]
 	for _, r := range text {
 		s.runes = append(s.runes, r)
 	}
+	dir, level := bidi.RightToLeft, rtl
+	if firstStrongIsLTR(s.runes) {
+		dir, level = bidi.LeftToRight, 0
+	}
 	s.shaped = shape(s.shaped, s.runes)
-	return s.shaped, s.res.resolve(s.shaped, bidi.RightToLeft)
+	return s.shaped, s.res.resolve(s.shaped, dir), level
+}
+
+// firstStrongIsLTR reports whether the first strong character of text (P2,
+// without skipping isolates, which Sijill's text does not use) is
+// left-to-right.
+func firstStrongIsLTR(text []rune) bool {
+	for _, r := range text {
+		p, _ := xbidi.LookupRune(r)
+		switch p.Class() {
+		case xbidi.L:
+			return true
+		case xbidi.R, xbidi.AL:
+			return false
+		}
+	}
+	return false
 }
 
 // line returns one whole paragraph, shaped and reordered for display.
 func (s *shaper) line(text string) string {
 	text = clean(text)
-	shaped, levels := s.prepare(text)
-	s.out = visual(s.out[:0], shaped, levels, rtl)
+	shaped, levels, level := s.prepare(text)
+	s.out = visual(s.out[:0], shaped, levels, level)
 	return string(s.out)
 }
 
