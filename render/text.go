@@ -37,6 +37,8 @@ func (s *shaper) prepare(text string) ([]rune, []bidi.Level, bidi.Level) {
 	dir, level := bidi.RightToLeft, rtl
 	if firstStrongIsLTR(s.runes) {
 		dir, level = bidi.LeftToRight, 0
+	} else {
+		s.runes = isolateNumbers(s.runes)
 	}
 	s.shaped = shape(s.shaped, s.runes)
 	return s.shaped, s.res.resolve(s.shaped, dir), level
@@ -111,4 +113,68 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Isolates: LRI and PDI (UAX #9), not drawn (see invisible).
+const (
+	lri = '\u2066'
+	pdi = '\u2069'
+)
+
+func isDigit(r rune) bool {
+	return r >= '0' && r <= '9' || r >= '٠' && r <= '٩' || r >= '۰' && r <= '۹'
+}
+
+// isolateNumbers wraps in a left-to-right isolate every run of digit groups
+// separated by spaces (a telephone number, +212 537 00 00 00, or a date
+// written 07 12 2026), so that it reads as typed in a right-to-left line.
+// UAX #9 alone lays each group out as a word of the Arabic sentence, from
+// right to left: 00 00 00 537 212+. Runs without a space (117/2026,
+// 2017-2020) already read as typed and are left alone.
+func isolateNumbers(text []rune) []rune {
+	var out []rune // nil until a run is isolated
+	i := 0
+	for i < len(text) {
+		start := i
+		if text[i] == '+' && i+1 < len(text) && isDigit(text[i+1]) {
+			i++
+		}
+		if !isDigit(text[i]) || start > 0 && (isDigit(text[start-1]) || text[start-1] == '+') {
+			if out != nil {
+				out = append(out, text[start:i+1]...)
+			}
+			i++
+			continue
+		}
+		// A run: digit groups joined by one separator each; spaces count
+		// only between digits.
+		end, spaced := i, false
+		for end < len(text) {
+			for end < len(text) && isDigit(text[end]) {
+				end++
+			}
+			if end+1 < len(text) && strings.ContainsRune(" -./:", text[end]) && isDigit(text[end+1]) {
+				spaced = spaced || text[end] == ' '
+				end++
+				continue
+			}
+			break
+		}
+		if !spaced {
+			if out != nil {
+				out = append(out, text[start:end]...)
+			}
+			i = end
+			continue
+		}
+		if out == nil {
+			out = append(make([]rune, 0, len(text)+4), text[:start]...)
+		}
+		out = append(append(append(out, lri), text[start:end]...), pdi)
+		i = end
+	}
+	if out == nil {
+		return text
+	}
+	return out
 }
