@@ -205,6 +205,17 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
+// TestWordLigatures: ﷺ and ﷲ print as the signs they are, not spelled out.
+func TestWordLigatures(t *testing.T) {
+	var s shaper
+	for _, in := range []string{"محمد ﷺ", "بسم ﷲ"} {
+		sign := []rune(in)[len([]rune(in))-1]
+		if got := s.line(in); !strings.ContainsRune(got, sign) {
+			t.Errorf("%q prints as %q, without its sign %U", in, got, sign)
+		}
+	}
+}
+
 // TestShape checks joining decisions a reader sees at once.
 func TestShape(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{

@@ -96,7 +96,16 @@ func canonical(s string) string {
 	return norm.NFC.String(s)
 }
 
+// isPresentationForm reports whether r is an Arabic presentation form that
+// canonical turns back into letters.
+//
+// The word ligatures U+FDF0–U+FDFD (ﷲ, ﷺ, the basmala) are not turned back:
+// they stand for a whole word or phrase written as one sign, Amiri draws
+// them, and spelled out they are not what the writer chose.
 func isPresentationForm(r rune) bool {
+	if r >= 0xFDF0 && r <= 0xFDFD {
+		return false
+	}
 	return (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFF && r != 0xFEFF)
 }
 
