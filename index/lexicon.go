@@ -118,9 +118,10 @@ var pluralLexicon = map[string]string{
 	"مائتا":  "مئة",
 }
 
-// keywordNames are proper names, mostly places, that light stemming would
-// mangle (لبنان→لبن, البحرين→بحر, فلسطين→فلسط). They are kept whole, with
-// the article and clitics still stripped around them (بالمغرب, للبنان).
+// keywordNames are proper names, places and first names, that stemming would
+// mangle (لبنان→لبن, البحرين→بحر, فلسطين→فلسط, لميس→ميس). They are kept
+// whole, with the article and clitics still stripped around them (بالمغرب,
+// للبنان).
 var keywordNames = []string{
 	"لبنان", "البحرين", "فلسطين", "المغرب", "الجزائر", "تونس", "مصر", "سوريا", "سورية", "العراق",
 	"الأردن", "اليمن", "ليبيا", "السودان", "موريتانيا", "الكويت", "قطر", "عمان", "الإمارات",
@@ -130,4 +131,11 @@ var keywordNames = []string{
 	"تازة", "خريبكة", "بني ملال", "الراشيدية", "ورزازات", "إفران", "الخميسات", "سطات", "برشيد",
 	"فرنسا", "إسبانيا", "أوروبا", "أفريقيا", "إفريقيا", "أمريكا", "باريس", "مدريد", "جنيف",
 	"إسرائيل", "إيران", "تركيا", "روسيا", "الصين", "اليابان",
+	// First names that begin with a letter that is also a clitic (ب ف ك ل و)
+	// and that the lexicon does not know: لميس is no ل + ميس.
+	"لمياء", "لميس", "لبنى", "لحسن", "لؤي", "لجين", "لينا", "ليلى", "لطيفة", "لبيب",
+	"فتيحة", "فدوى", "فايزة", "فاتن", "فوزية", "فريدة", "فيصل", "فؤاد", "فهد", "فرح",
+	"بثينة", "بوشرى", "بشرى", "بهيجة", "بلال", "بسمة", "بهاء", "بدرية", "بوشعيب", "بوشتى",
+	"وهيبة", "وئام", "وداد", "وصال", "وديع", "ولاء", "وجدان", "وفاء", "وليد", "وائل",
+	"كوثر", "كلثوم", "كنزة", "كريمة", "كاظم", "كمال",
 }
