@@ -78,6 +78,7 @@ func newDoc(eastern bool, title, author string, now time.Time) (*doc, error) {
 	if author != "" {
 		pdf.SetAuthor(author, true)
 	}
+	archival(pdf, title, author, now)
 	if err := pdf.Error(); err != nil {
 		return nil, fmt.Errorf("render: load fonts: %w", err)
 	}

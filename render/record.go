@@ -332,9 +332,11 @@ func (p *printer) stamp() {
 	v := d.line("ملغى")
 	w := d.strWidth(v)
 	d.pdf.RoundedRect(pageW/2-w/2-8, pageH/2-25, w+16, 38, 4, "1234", "D")
-	d.pdf.SetAlpha(0.35, "Normal")
+	// Outlined, not translucent: PDF/A allows no transparency, and the
+	// entry's text stays readable through the letters.
+	d.pdf.SetTextRenderingMode(1)
 	d.pdf.Text(pageW/2-w/2, pageH/2+5, v)
-	d.pdf.SetAlpha(1, "Normal")
+	d.pdf.SetTextRenderingMode(0)
 	d.pdf.TransformEnd()
 	d.pdf.SetDrawColor(0, 0, 0)
 	d.pdf.SetTextColor(0, 0, 0)

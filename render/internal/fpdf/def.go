@@ -715,6 +715,7 @@ type Fpdf struct {
 	}
 	spotColorMap           map[string]spotColorType // Map of named ink-based colors
 	outputIntents          []OutputIntentType       // OutputIntents
+	nInfo                  int                      // Sijill: the Info dictionary's object number
 	outputIntentStartN     int                      // Start object number for
 	userUnderlineThickness float64                  // A custom user underline thickness multiplier.
 

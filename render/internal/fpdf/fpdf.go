@@ -27,6 +27,7 @@ package fpdf
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -4341,7 +4342,10 @@ func (f *Fpdf) putpages() {
 			annots.printf("]")
 			f.out(annots.String())
 		}
-		if f.pdfVersion > pdfVers1_3 {
+		// Sijill: a transparency group only when something is transparent
+		// (PDF/A forbids the group; upstream adds it to every page of a
+		// PDF 1.4, which an output intent makes it).
+		if f.pdfVersion > pdfVers1_3 && len(f.blendList) > 1 {
 			f.out("/Group <</Type /Group /S /Transparency /CS /DeviceRGB>>")
 		}
 		f.outf("/Contents %d 0 R>>", f.n+1)
@@ -4521,9 +4525,12 @@ func (f *Fpdf) putfonts() {
 				f.out(s.String())
 				f.out("endobj")
 			case "UTF8":
-				fontName := "utf8" + font.Name
 				usedRunes := font.usedRunes
 				delete(usedRunes, 0)
+				// Sijill: an embedded subset's name carries a subset tag
+				// (ISO 32000 9.6.4, required by PDF/A), six capitals drawn
+				// from the runes it holds, so the same text names it alike.
+				fontName := subsetTag(usedRunes) + "+utf8" + font.Name
 				utf8FontStream := font.utf8File.GenerateCutFont(usedRunes)
 				utf8FontSize := len(utf8FontStream)
 				CodeSignDictionary := font.utf8File.CodeSymbolDictionary
@@ -5061,10 +5068,44 @@ func (f *Fpdf) putinfo() {
 	if len(f.creator) > 0 {
 		f.outf("/Creator %s", f.textstring(f.creator))
 	}
+	// Sijill: dates carry their time zone (PDF/A needs them to match XMP's).
 	creation := timeOrNow(f.creationDate)
-	f.outf("/CreationDate %s", f.textstring("D:"+creation.Format("20060102150405")))
+	f.outf("/CreationDate %s", f.textstring(PDFDate(creation)))
 	mod := timeOrNow(f.modDate)
-	f.outf("/ModDate %s", f.textstring("D:"+mod.Format("20060102150405")))
+	f.outf("/ModDate %s", f.textstring(PDFDate(mod)))
+}
+
+// PDFDate formats t as a PDF date with its time zone (Sijill).
+func PDFDate(t time.Time) string {
+	_, off := t.Zone()
+	if off == 0 {
+		return "D:" + t.Format("20060102150405") + "Z"
+	}
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("D:%s%c%02d'%02d'", t.Format("20060102150405"), sign, off/3600, off%3600/60)
+}
+
+// subsetTag returns the six capital letters that name a font subset, from
+// a hash of the runes it holds (Sijill).
+func subsetTag(runes map[int]int) string {
+	keys := make([]int, 0, len(runes))
+	for r := range runes {
+		keys = append(keys, r)
+	}
+	sort.Ints(keys)
+	h := sha1.New()
+	for _, r := range keys {
+		fmt.Fprintf(h, "%d,", r)
+	}
+	sum := h.Sum(nil)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	return string(tag)
 }
 
 func (f *Fpdf) putcatalog() {
@@ -5113,13 +5154,20 @@ func (f *Fpdf) putcatalog() {
 	// Name dictionary :
 	//	-> Javascript
 	//	-> Embedded files
+	// Sijill: only when there is something to name (PDF/A readers flag an
+	// empty EmbeddedFiles tree).
+	if f.javascript == nil && len(f.attachments) == 0 {
+		return
+	}
 	f.out("/Names <<")
 	// JavaScript
 	if f.javascript != nil {
 		f.outf("/JavaScript %d 0 R", f.nJs)
 	}
 	// Embedded files
-	f.outf("/EmbeddedFiles %s", f.getEmbeddedFiles())
+	if len(f.attachments) > 0 {
+		f.outf("/EmbeddedFiles %s", f.getEmbeddedFiles())
+	}
 	f.out(">>")
 }
 
@@ -5131,11 +5179,16 @@ func (f *Fpdf) putheader() {
 func (f *Fpdf) puttrailer() {
 	f.outf("/Size %d", f.n+1)
 	f.outf("/Root %d 0 R", f.n)
-	f.outf("/Info %d 0 R", f.n-1)
+	f.outf("/Info %d 0 R", f.nInfo)
 	if f.protect.encrypted {
 		f.outf("/Encrypt %d 0 R", f.protect.objNum)
 		f.out("/ID [()()]")
+		return
 	}
+	// Sijill: a file identifier (PDF/A requires one), from what names the
+	// document, so the same document printed twice has the same bytes.
+	h := sha1.Sum([]byte(f.title + "\x00" + f.author + "\x00" + PDFDate(timeOrNow(f.creationDate)) + "\x00" + strconv.Itoa(f.n)))
+	f.outf("/ID [<%x> <%x>]", h[:16], h[:16])
 }
 
 func (f *Fpdf) putxmp() {
@@ -5259,6 +5312,7 @@ func (f *Fpdf) enddoc() {
 	f.putxmp()
 	// 	Info
 	f.newobj()
+	f.nInfo = f.n // Sijill: output intents come between Info and Catalog
 	f.out("<<")
 	f.putinfo()
 	f.out(">>")
