@@ -214,8 +214,8 @@ func (s *Stemmer) stem(word string) []string {
 // goes with a noun, س only with a verb.
 type clitic struct {
 	text string
-	noun bool // only before (or after) a noun
-	verb bool // only with a verb: س before an imperfect (سيتم, سنعمل)
+	noun bool // a proclitic only before a noun
+	verb bool // a proclitic before an imperfect (سيتم, سنعمل); an ending only after a verb
 }
 
 var (
@@ -268,6 +268,7 @@ func (s *Stemmer) read(word string) (string, bool) {
 			continue
 		}
 		rest := word[len(p.text):]
+		future := p.verb
 		for _, e := range enclitics {
 			if p.text == "" && e.text == "" || !strings.HasSuffix(rest, e.text) {
 				continue
@@ -277,7 +278,6 @@ func (s *Stemmer) read(word string) (string, bool) {
 			}
 			core := rest[:len(rest)-len(e.text)]
 			n := utf8.RuneCountInString(core)
-			future := strings.HasSuffix(p.text, "س")
 			if n < 2 || future && (n < 3 || !imperfect(core)) {
 				continue
 			}
@@ -290,7 +290,7 @@ func (s *Stemmer) read(word string) (string, bool) {
 				}
 				// A verb form the lexicon also knows as a noun reads as the
 				// noun (يتم), so the future's verb may be either.
-				if !ok || (p.noun || e.noun) && kind == kindVerb || e.verb && kind != kindVerb {
+				if !ok || p.noun && kind == kindVerb || e.verb && kind != kindVerb {
 					continue
 				}
 				rank := 1 // a verb or a dual
