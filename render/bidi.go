@@ -163,15 +163,38 @@ func reverse(s []int) {
 
 // visual returns the line's text in display order, left to right: characters at
 // odd (right-to-left) levels mirrored (brackets, «»), and bidi controls dropped.
-func visual(dst []rune, text []rune, levels []bidi.Level, paraLevel bidi.Level) []rune {
+//
+// codes, when not nil, are a document's private codes (copyout.go): a
+// mirrored character is drawn by its code instead of its mirror image, and
+// number-like punctuation at a right-to-left level between two marks.
+func visual(dst []rune, text []rune, levels []bidi.Level, paraLevel bidi.Level, codes *drawCodes) []rune {
+	start := len(dst)
+	rlm := func() {
+		if len(dst) > start && dst[len(dst)-1] != codes.rlm {
+			dst = append(dst, codes.rlm)
+		}
+	}
+	prevOdd := false
 	for _, i := range lineOrder(text, levels, paraLevel, true) {
 		r := text[i]
 		if invisible(r) {
 			continue
 		}
-		if levels[i]%2 == 1 {
-			if m, ok := mirrors[r]; ok {
+		odd := levels[i]%2 == 1
+		if codes != nil && paraLevel%2 == 1 && !odd && prevOdd {
+			rlm() // the left end of a left-to-right run
+		}
+		prevOdd = odd
+		if odd {
+			if c, ok := codes.mirror(r); ok {
+				r = c
+			} else if m, ok := mirrors[r]; ok {
 				r = m
+			}
+			if codes != nil && numberLike(r) {
+				rlm()
+				dst = append(dst, r, codes.rlm)
+				continue
 			}
 		}
 		dst = append(dst, r)

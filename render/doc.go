@@ -53,6 +53,7 @@ type doc struct {
 	eastern bool                // print numbers in Eastern Arabic digits
 	shifts  map[shiftKey]string // offset aliases by font and alignment
 	buf     []rune              // scratch
+	lamAlef *strings.Replacer   // draws lam-alef ligatures by two codes (copyout.go)
 
 	pdfStyle string // the font fpdf was last given
 	pdfSize  float64
@@ -90,6 +91,7 @@ func newDoc(eastern bool, title, author string, now time.Time) (*doc, error) {
 		}
 		d.cov[i] = c
 	}
+	d.sh.codes, d.lamAlef = glyphCodes(pdf, func(r rune) bool { return d.cov[0].Has(r) && d.cov[1].Has(r) })
 	d.setFont(regular, 10)
 	d.sync()
 	return d, nil
@@ -261,7 +263,7 @@ func (d *doc) wrap(text string, width float64) []string {
 			for end > start && shaped[end-1] == ' ' {
 				end--
 			}
-			d.buf = visual(d.buf[:0], shaped[start:end], levels[start:end], level)
+			d.buf = visual(d.buf[:0], shaped[start:end], levels[start:end], level, d.sh.codes)
 			out = append(out, string(d.buf))
 			start = next
 		}
@@ -330,7 +332,7 @@ func (d *doc) drawAt(x, y float64, v string, shift float64) {
 		d.shifts[key] = alias
 	}
 	d.pdf.RawWriteStr(fmt.Sprintf("q 1 0 0 1 -%s 0 cm", alias))
-	d.pdf.Text(x, y, v) // our own text, without harakat
+	d.pdf.Text(x, y, d.drawn(v)) // our own text, without harakat
 	d.pdf.RawWriteStr("Q")
 }
 
@@ -348,7 +350,7 @@ func (d *doc) drawMarked(x, y float64, v string) {
 		}
 	}
 	if !hasMarks {
-		d.pdf.Text(x, y, v)
+		d.pdf.Text(x, y, d.drawn(v))
 		return
 	}
 	base := strings.Map(func(r rune) rune {
@@ -357,7 +359,13 @@ func (d *doc) drawMarked(x, y float64, v string) {
 		}
 		return r
 	}, v)
-	d.pdf.Text(x, y, base)
+	d.pdf.Text(x, y, d.drawn(base))
+	// The marks are left out of the text a reader copies (an empty
+	// ActualText, ISO 32000 14.9.4): drawn apart from their letters, they
+	// came out as lines of their own and cut the words they sat on (poppler
+	// joins only Latin accents to their letter). Copied text keeps the base
+	// letters, as search reads them.
+	d.pdf.RawWriteStr("/Span <</ActualText ()>> BDC")
 	em := d.size / ptPerMM
 	pos, baseX, baseW, above := x, x, 0.0, 0
 	for _, r := range v {
@@ -376,6 +384,7 @@ func (d *doc) drawMarked(x, y float64, v string) {
 		}
 		d.pdf.Text(mx, my, string(r))
 	}
+	d.pdf.RawWriteStr("EMC")
 }
 
 // markBelow reports whether an Arabic mark is drawn under its letter.

@@ -21,6 +21,8 @@ type shaper struct {
 	runes  []rune
 	shaped []rune
 	out    []rune
+	// codes, if set, are the document's private codes (see visual).
+	codes *drawCodes
 }
 
 // prepare shapes one paragraph (no line break inside) and resolves its bidi
@@ -64,7 +66,7 @@ func firstStrongIsLTR(text []rune) bool {
 func (s *shaper) line(text string) string {
 	text = clean(text)
 	shaped, levels, level := s.prepare(text)
-	s.out = visual(s.out[:0], shaped, levels, level)
+	s.out = visual(s.out[:0], shaped, levels, level, s.codes)
 	return string(s.out)
 }
 

@@ -605,6 +605,7 @@ type PageBox struct {
 
 // Fpdf is the principal structure for creating a single PDF document
 type Fpdf struct {
+	glyphText        map[int]glyphText          // Sijill: private codes drawn with another rune's glyph (tounicode.go)
 	isCurrentUTF8    bool                       // is current font used in utf-8 mode
 	isRTL            bool                       // is is right to left mode enabled
 	page             int                        // current page number

@@ -4531,10 +4531,11 @@ func (f *Fpdf) putfonts() {
 				// (ISO 32000 9.6.4, required by PDF/A), six capitals drawn
 				// from the runes it holds, so the same text names it alike.
 				fontName := subsetTag(usedRunes) + "+utf8" + font.Name
-				utf8FontStream := font.utf8File.GenerateCutFont(usedRunes)
+				utf8FontStream := font.utf8File.GenerateCutFont(f.subsetRunes(usedRunes))
 				utf8FontSize := len(utf8FontStream)
 				CodeSignDictionary := font.utf8File.CodeSymbolDictionary
 				delete(CodeSignDictionary, 0)
+				f.addGlyphCodes(CodeSignDictionary, usedRunes) // Sijill: private codes drawn by another rune's glyph
 
 				f.newobj()
 				f.out(fmt.Sprintf("<</Type /Font\n/Subtype /Type0\n/BaseFont /%s\n/Encoding /Identity-H\n/DescendantFonts [%d 0 R]\n/ToUnicode %d 0 R>>\n"+"endobj", fontName, f.n+1, f.n+2))
@@ -4550,8 +4551,9 @@ func (f *Fpdf) putfonts() {
 				f.out("endobj")
 
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(toUnicode)) + ">>")
-				f.putstream([]byte(toUnicode))
+				cmap := f.toUnicodeCMap(usedRunes) // Sijill: letters, not presentation forms
+				f.out("<</Length " + strconv.Itoa(len(cmap)) + ">>")
+				f.putstream([]byte(cmap))
 				f.out("endobj")
 
 				// CIDInfo
@@ -4622,7 +4624,7 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 	prevWidth := -1
 	interval := false
 	startCid := 1
-	cwLen := LastRune + 1
+	cwLen := max(LastRune, f.lastGlyphCode()) + 1 // Sijill: private codes (tounicode.go) have widths too
 
 	// for each character
 	for cid := startCid; cid < cwLen; cid++ {
