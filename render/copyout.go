@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -33,6 +34,7 @@ import (
 const (
 	lamAlefCodes = 0xF700 // the alef and the lam of each lam-alef ligature
 	rlmCode      = 0xF710 // a right-to-left mark
+	markCodes    = 0xF6C0 // the harakat U+064B–U+065F and U+0670, written with an advance (copyLayer)
 	mirrorCodes  = 0xF711 // one per mirrored character the fonts can draw, to U+F8FF
 )
 
@@ -81,6 +83,10 @@ func glyphCodes(pdf *fpdf.Fpdf, has func(rune) bool) (*drawCodes, *strings.Repla
 		pairs = append(pairs, string(la.ligature), string([]rune{alef, lam}))
 	}
 	pdf.SetGlyphText(rlmCode, zeroWidth, "\u200f")
+	for r := rune(0x064B); r <= 0x065F; r++ {
+		pdf.SetGlyphText(markCode(r), markGlyph, string(r))
+	}
+	pdf.SetGlyphText(markCode(0x0670), markGlyph, "\u0670")
 	return &drawCodes{mirrored: drawn, rlm: rlmCode}, strings.NewReplacer(pairs...)
 }
 
@@ -103,4 +109,70 @@ func (c *drawCodes) mirror(r rune) (rune, bool) {
 	}
 	m, ok := c.mirrored[r]
 	return m, ok
+}
+
+// markGlyph lends its glyph and advance to the harakat of the copy layer
+// (the layer is invisible, so only the advance counts).
+const markGlyph = '.'
+
+// markCode returns the private code of a haraka in the copy layer, or r
+// itself for another mark.
+func markCode(r rune) rune {
+	switch {
+	case r >= 0x064B && r <= 0x065F:
+		return markCodes + r - 0x064B
+	case r == 0x0670:
+		return markCodes + 0x20
+	}
+	return r
+}
+
+// copyLayer writes the visual word w (with harakat) invisibly over [x,
+// x+width] for readers to copy. poppler's text extraction takes a
+// character drawn where the one before it begins for a duplicate, and one
+// drawn more than a tenth of an em after the one before ends for the start
+// of a new word; it puts a right-to-left word back in order by reversing
+// its characters. So every mark is given an advance of a sixth of an em,
+// the letters share the rest of the word's width (horizontal scaling, Tz),
+// and each letter's marks are written just before it, last first: reversed,
+// they follow their letter in the order typed. A word too short for its
+// marks is written without them.
+func (d *doc) copyLayer(x, y float64, w []rune, width float64, nMarks int) {
+	em := d.size / ptPerMM
+	markW := em / 6
+	letters := 0.0
+	for _, r := range w {
+		if classOf(r) != classNSM {
+			letters += d.runeWidth(r)
+		}
+	}
+	scale := (width - float64(nMarks)*markW) / letters
+	withMarks := scale >= 0.5
+	if !withMarks {
+		scale = width / letters
+	}
+	dot := d.runeWidth(markGlyph)
+	d.pdf.SetTextRenderingMode(3)
+	pos := x
+	for i := 0; i < len(w); {
+		j := i + 1
+		for j < len(w) && classOf(w[j]) == classNSM {
+			j++
+		}
+		if withMarks {
+			for k := j - 1; k > i; k-- {
+				d.pdf.RawWriteStr(fmt.Sprintf("%.2f Tz", 100*markW/dot))
+				d.pdf.Text(pos, y, string(markCode(w[k])))
+				pos += markW
+			}
+		}
+		if classOf(w[i]) != classNSM {
+			d.pdf.RawWriteStr(fmt.Sprintf("%.2f Tz", 100*scale))
+			d.pdf.Text(pos, y, d.drawn(string(w[i])))
+			pos += d.runeWidth(w[i]) * scale
+		}
+		i = j
+	}
+	d.pdf.RawWriteStr("100 Tz")
+	d.pdf.SetTextRenderingMode(0)
 }

@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sijill/sijill/archive"
 )
@@ -27,7 +28,7 @@ func copiedText(t *testing.T, path string) []string {
 		return r
 	}, run(t, "pdftotext", path, "-"))
 	var lines []string
-	for l := range strings.SplitSeq(out, "\n") {
+	for l := range strings.SplitSeq(norm.NFC.String(out), "\n") {
 		if l = strings.TrimSpace(strings.Trim(l, "\f")); l != "" {
 			lines = append(lines, l)
 		}
@@ -35,22 +36,10 @@ func copiedText(t *testing.T, path string) []string {
 	return lines
 }
 
-// withoutHarakat is text as it copies out of a print: the harakat are
-// drawn but left out of the copied text (see drawMarked).
-func withoutHarakat(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
 // TestCopyOut: every line of a record print copies out as it was typed —
 // letters, not presentation forms; lam-alef as lam then alef; brackets and
 // «» as typed; the colon and comma after their word and the space after a
-// number where they were; ﷺ as itself; harakat left out without cutting
-// their words.
+// number where they were; ﷺ as itself; harakat after their letters.
 func TestCopyOut(t *testing.T) {
 	lines := []string{
 		"قرّر المجلسُ الوطنيُّ للحزب، في دورته الاستثنائية المنعقدة يوم 12/03/2026، ما يلي:",
@@ -78,7 +67,7 @@ func TestCopyOut(t *testing.T) {
 	want := []string{"حزب الأصالة والمعاصرة", "الجهة: المجلس الوطني", "قرار رقم 117/2026",
 		"الموضوع: اختتام دورة المجلس الوطني (الاستثنائية)"}
 	for _, l := range lines {
-		want = append(want, withoutHarakat(l))
+		want = append(want, norm.NFC.String(l))
 	}
 	intact := 0
 	for _, w := range want {
@@ -112,7 +101,7 @@ func TestCopyOutCorpus(t *testing.T) {
 	copied := " " + strings.Join(strings.Fields(strings.Join(copiedText(t, path), " ")), " ") + " "
 	paras, intact := 0, 0
 	for p := range strings.SplitSeq(string(body), "\n") {
-		p = strings.Join(strings.Fields(withoutHarakat(p)), " ")
+		p = strings.Join(strings.Fields(norm.NFC.String(p)), " ")
 		if p == "" {
 			continue
 		}
@@ -124,4 +113,48 @@ func TestCopyOutCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d paragraphs copy out word for word", intact, paras)
+}
+
+// TestCopyOutBook: the cells of a register book copy out as typed — the
+// correspondent, the date and the subject, each line it wraps on a piece of
+// it in order.
+func TestCopyOutBook(t *testing.T) {
+	path := writeBook(t, bookOptions(), sampleRecords(12))
+	lines := copiedText(t, path)
+	cells, intact := 0, 0
+	for rec, err := range sampleRecords(12) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cell := range []string{rec.From, rec.Subject, strings.ReplaceAll(rec.Date, "-", "/")} {
+			if cell == "" {
+				continue
+			}
+			cells++
+			if madeOf(norm.NFC.String(cell), lines) {
+				intact++
+			} else {
+				t.Errorf("book cell %q does not copy out as typed; copied lines:\n%s", cell, strings.Join(lines, "\n"))
+			}
+		}
+	}
+	t.Logf("%d of %d cells copy out as typed", intact, cells)
+}
+
+// madeOf reports whether text is one of lines or, wrapped, several of them
+// one after another (each line a piece of text, the pieces in order).
+func madeOf(text string, lines []string) bool {
+	for text != "" {
+		best := ""
+		for _, l := range lines {
+			if len(l) > len(best) && (text == l || strings.HasPrefix(text, l+" ")) {
+				best = l
+			}
+		}
+		if best == "" {
+			return false
+		}
+		text = strings.TrimPrefix(strings.TrimPrefix(text, best), " ")
+	}
+	return true
 }

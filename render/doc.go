@@ -341,6 +341,11 @@ func (d *doc) drawAt(x, y float64, v string, shift float64) {
 // advance and sit right of their origin, so drawn in sequence they would land
 // beside the letter. They are drawn one by one instead, centred over their
 // base letter, stacked when a letter carries two marks above (shadda + fatha).
+//
+// Drawn so, apart from their letters, they came out of a copy as lines of
+// their own and cut the words they sat on (poppler joins only Latin accents
+// to their letter). So a word with marks is drawn by drawMarkedWord, which
+// writes an invisible copy for readers; the other words as they are.
 func (d *doc) drawMarked(x, y float64, v string) {
 	hasMarks := false
 	for _, r := range v {
@@ -353,28 +358,61 @@ func (d *doc) drawMarked(x, y float64, v string) {
 		d.pdf.Text(x, y, d.drawn(v))
 		return
 	}
+	rs := []rune(v)
+	segX, pos, seg := x, x, 0
+	for a := 0; a < len(rs); {
+		b := a
+		marked := false
+		for b < len(rs) && rs[b] != ' ' {
+			marked = marked || classOf(rs[b]) == classNSM
+			b++
+		}
+		if !marked {
+			for _, r := range rs[a:min(b+1, len(rs))] {
+				pos += d.runeWidth(r)
+			}
+			a = b + 1
+			continue
+		}
+		if seg < a {
+			d.pdf.Text(segX, y, d.drawn(string(rs[seg:a])))
+		}
+		w := d.drawMarkedWord(pos, y, rs[a:b])
+		pos += w
+		seg, segX = b, pos
+		a = b
+	}
+	if seg < len(rs) {
+		d.pdf.Text(segX, y, d.drawn(string(rs[seg:])))
+	}
+}
+
+// drawMarkedWord draws a visual word with harakat at x and returns its width.
+// What is seen is left out of the copied text (an empty ActualText, ISO
+// 32000 14.9.4) and the word is written once more, invisibly (text render
+// mode 3, as an OCR text layer is), for readers to copy: each mark as a
+// private code with an advance, just before its letter (see copyout.go).
+func (d *doc) drawMarkedWord(x, y float64, w []rune) float64 {
+	em := d.size / ptPerMM
+	d.pdf.RawWriteStr("/Span <</ActualText ()>> BDC")
 	base := strings.Map(func(r rune) rune {
 		if classOf(r) == classNSM {
 			return -1
 		}
 		return r
-	}, v)
+	}, string(w))
 	d.pdf.Text(x, y, d.drawn(base))
-	// The marks are left out of the text a reader copies (an empty
-	// ActualText, ISO 32000 14.9.4): drawn apart from their letters, they
-	// came out as lines of their own and cut the words they sat on (poppler
-	// joins only Latin accents to their letter). Copied text keeps the base
-	// letters, as search reads them.
-	d.pdf.RawWriteStr("/Span <</ActualText ()>> BDC")
-	em := d.size / ptPerMM
 	pos, baseX, baseW, above := x, x, 0.0, 0
-	for _, r := range v {
+	nBase, nMarks := 0, 0
+	for _, r := range w {
 		if classOf(r) != classNSM {
-			w := d.runeWidth(r)
-			baseX, baseW, above = pos, w, 0
-			pos += w
+			nBase++
+			wr := d.runeWidth(r)
+			baseX, baseW, above = pos, wr, 0
+			pos += wr
 			continue
 		}
+		nMarks++
 		// Amiri's harakat are drawn from 0.12 to 0.38 em right of their origin.
 		mx := baseX + baseW/2 - 0.25*em
 		my := y
@@ -385,6 +423,9 @@ func (d *doc) drawMarked(x, y float64, v string) {
 		d.pdf.Text(mx, my, string(r))
 	}
 	d.pdf.RawWriteStr("EMC")
+	width := pos - x
+	d.copyLayer(x, y, w, width, nMarks)
+	return width
 }
 
 // markBelow reports whether an Arabic mark is drawn under its letter.
