@@ -55,6 +55,8 @@ type Options struct {
 	Location *time.Location
 	// TempDir holds the book's pages while it is drawn; empty means os.TempDir().
 	TempDir string
+	// Signer, if set, signs the bag's register book.
+	Signer *render.Signer
 }
 
 // Summary counts what a bag holds.
@@ -390,7 +392,7 @@ func (b *bagger) book(ctx context.Context, all []*archive.Record) error {
 		return err
 	}
 	opt := render.BookOptions{Organisation: b.opt.Organisation, Register: b.opt.Register, Year: b.opt.Year,
-		Now: b.opt.Now, Location: b.opt.Location, TempDir: b.opt.TempDir}
+		Now: b.opt.Now, Location: b.opt.Location, TempDir: b.opt.TempDir, Signer: b.opt.Signer}
 	if err := render.Book(ctx, w, opt, each(all)); err != nil {
 		w.w.Close()
 		return err

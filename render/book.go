@@ -31,6 +31,8 @@ type BookOptions struct {
 	// TempDir holds the finished pages until the book is complete; empty
 	// means os.TempDir().
 	TempDir string
+	// Signer, if set, signs the PDF with the organisation's key (see Signer).
+	Signer *Signer
 }
 
 // Book layout, in mm and points.
@@ -75,6 +77,11 @@ var bookColumns = [...]column{
 // only once every entry is laid out, page by page from the temporary file, so
 // after an error in the records nothing has been written.
 func Book(ctx context.Context, w io.Writer, opt BookOptions, records iter.Seq2[*archive.Record, error]) error {
+	if s := opt.Signer; s != nil {
+		opt.Signer = nil
+		reason := fmt.Sprintf("register book %s %d", opt.Register, opt.Year)
+		return s.signed(w, opt.TempDir, reason, opt.Now, func(w io.Writer) error { return Book(ctx, w, opt, records) })
+	}
 	if !opt.Register.Valid() {
 		return archive.Errorf(archive.EINVALID, "unknown register %q", opt.Register)
 	}

@@ -32,6 +32,8 @@ type PrintOptions struct {
 	// them: a reply cites the letter, a decision names its meeting. nil
 	// prints neither (the caller leaves out what the reader may not see).
 	InReplyTo, Meeting *archive.Record
+	// Signer, if set, signs the PDF with the organisation's key (see Signer).
+	Signer *Signer
 }
 
 // RecordPrint writes one record as PDF to w in the layout of an official
@@ -43,6 +45,10 @@ type PrintOptions struct {
 func RecordPrint(ctx context.Context, w io.Writer, opt PrintOptions, rec *archive.Record) error {
 	if rec == nil {
 		return archive.Errorf(archive.EINVALID, "no record to print")
+	}
+	if s := opt.Signer; s != nil {
+		opt.Signer = nil
+		return s.signed(w, "", "record "+rec.ID, opt.Now, func(w io.Writer) error { return RecordPrint(ctx, w, opt, rec) })
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("render: print %s: %w", rec.ID, err)

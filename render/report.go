@@ -33,6 +33,8 @@ type ReportOptions struct {
 	Now time.Time
 	// Location is the organisation's time zone; nil means UTC.
 	Location *time.Location
+	// Signer, if set, signs the PDF with the organisation's key (see Signer).
+	Signer *Signer
 }
 
 // ReportTitle is the follow-up report's title as printed.
@@ -70,6 +72,10 @@ func FollowStatusTitle(st string) string {
 // book's Arabic pipeline (shaping, bidi, fonts, headers and footers). The PDF
 // is written only once complete.
 func FollowUpReport(ctx context.Context, w io.Writer, opt ReportOptions, rows []FollowRow) error {
+	if s := opt.Signer; s != nil {
+		opt.Signer = nil
+		return s.signed(w, "", "follow-up report", opt.Now, func(w io.Writer) error { return FollowUpReport(ctx, w, opt, rows) })
+	}
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}

@@ -25,7 +25,7 @@ func (s *Server) exportBag(c *fiber.Ctx) error {
 	f, size, err := s.tempFile("bag-*.zip", func(w io.Writer) (err error) {
 		sum, err = export.WriteZip(ctx, s.store, w, export.Options{Organisation: s.cfg.Organisation, Register: reg,
 			Year: year, Confidential: archive.Can(u.Role, archive.PermConfidential), ExportedBy: u.Username,
-			Now: s.store.Now(), Location: s.store.Location(), TempDir: s.store.TempDir()})
+			Now: s.store.Now(), Location: s.store.Location(), TempDir: s.store.TempDir(), Signer: s.cfg.Signer})
 		return err
 	})
 	if err != nil {

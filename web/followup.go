@@ -380,7 +380,7 @@ func (s *Server) followupReport(c *fiber.Ctx) error {
 	eastern, _ := printFlags(c)
 	var buf bytes.Buffer
 	if err := render.FollowUpReport(ctx, &buf, render.ReportOptions{Organisation: s.cfg.Organisation,
-		EasternDigits: eastern, Now: s.store.Now(), Location: s.store.Location()}, rows); err != nil {
+		EasternDigits: eastern, Now: s.store.Now(), Location: s.store.Location(), Signer: s.cfg.Signer}, rows); err != nil {
 		return err
 	}
 	_ = s.store.Audit(ctx, archive.Event{Actor: user(c).Username, Action: archive.ActionExport,

@@ -34,7 +34,7 @@ func (s *Server) book(c *fiber.Ctx) error {
 	eastern, hijri := printFlags(c)
 	opt := render.BookOptions{Organisation: s.cfg.Organisation, Register: reg, Year: year,
 		EasternDigits: eastern, Hijri: hijri, Now: s.store.Now(), Location: s.store.Location(),
-		TempDir: s.store.TempDir()}
+		TempDir: s.store.TempDir(), Signer: s.cfg.Signer}
 	f, size, err := s.tempFile("book-*.pdf", func(w io.Writer) error {
 		return render.Book(ctx, w, opt, s.store.Records(ctx, reg, year))
 	})
@@ -94,7 +94,7 @@ func (s *Server) printRecord(c *fiber.Ctx) error {
 	}
 	eastern, hijri := printFlags(c)
 	opt := render.PrintOptions{Organisation: s.cfg.Organisation, EasternDigits: eastern, Hijri: hijri,
-		Now: s.store.Now(), Location: s.store.Location()}
+		Now: s.store.Now(), Location: s.store.Location(), Signer: s.cfg.Signer}
 	// The letter a reply answers and a decision's meeting are cited only when
 	// this reader may see them.
 	opt.InReplyTo, opt.Meeting = s.related(c, rec.InReplyTo), s.related(c, rec.Meeting)

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/render"
 )
 
 // Config holds what an operator sets.
@@ -52,6 +53,9 @@ type Config struct {
 	// MaxConnsPerIP bounds the connections open from one address at once
 	// (the trusted proxies excepted); 0: 64.
 	MaxConnsPerIP int
+	// Signer, if set, signs register books, record prints and the
+	// follow-up report with the organisation's key.
+	Signer *render.Signer
 }
 
 func proxyHeader(cfg Config) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sijill/sijill/archive/s3"
+	"github.com/sijill/sijill/render"
 )
 
 // Config is everything an operator can set, from flags or SIJILL_* variables.
@@ -49,6 +50,11 @@ type Config struct {
 	HeaderTimeout time.Duration
 	BodyIdle      time.Duration
 	MaxConnsPerIP int
+	// Signing: the organisation's key and certificate, as PEM files
+	// (SignKey, SignCert) or one PKCS #12 file (SignP12, SignP12Password).
+	// Empty: prints are not signed.
+	SignKey, SignCert        string
+	SignP12, SignP12Password string
 }
 
 // parseConfig reads the environment first and lets flags override it.
@@ -122,6 +128,14 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("SIJILL_LOG_LEVEL: %w", err)
 	}
 	cfg.SecureCookies = isTrue(getenv("SIJILL_SECURE_COOKIES"))
+	cfg.SignKey, cfg.SignCert = getenv("SIJILL_SIGN_KEY"), getenv("SIJILL_SIGN_CERT")
+	cfg.SignP12, cfg.SignP12Password = getenv("SIJILL_SIGN_P12"), getenv("SIJILL_SIGN_P12_PASSWORD")
+	if (cfg.SignKey == "") != (cfg.SignCert == "") {
+		return nil, fmt.Errorf("SIJILL_SIGN_KEY and SIJILL_SIGN_CERT go together: the key and its certificate")
+	}
+	if cfg.SignP12 != "" && cfg.SignKey != "" {
+		return nil, fmt.Errorf("SIJILL_SIGN_P12 or SIJILL_SIGN_KEY with SIJILL_SIGN_CERT, not both")
+	}
 	if cfg.TrustedProxies, err = parseProxies(getenv("SIJILL_TRUSTED_PROXIES")); err != nil {
 		return nil, err
 	}
@@ -166,4 +180,15 @@ func parseProxies(v string) ([]string, error) {
 func isTrue(v string) bool {
 	b, _ := strconv.ParseBool(strings.TrimSpace(v))
 	return b
+}
+
+// signer loads the signing key the configuration names, or nil for none.
+func (cfg *Config) signer() (*render.Signer, error) {
+	switch {
+	case cfg.SignP12 != "":
+		return render.LoadSignerPKCS12(cfg.SignP12, cfg.SignP12Password)
+	case cfg.SignKey != "":
+		return render.LoadSignerPEM(cfg.SignKey, cfg.SignCert)
+	}
+	return nil, nil
 }

@@ -37,6 +37,10 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, help)
 		return exitCode(2)
 	}
+	signer, err := cfg.signer()
+	if err != nil {
+		return err
+	}
 	logger := newLogger(stderr, max(cfg.LogLevel, slog.LevelWarn))
 	store, err := openStore(ctx, cfg, logger)
 	if err != nil {
@@ -44,7 +48,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	sum, err := export.WriteTo(ctx, store, *out, export.Options{Organisation: cfg.Organisation, Register: r,
 		Year: *year, Confidential: !*publicOnly, ExportedBy: *actor, Now: store.Now(), Location: store.Location(),
-		TempDir: store.TempDir()})
+		TempDir: store.TempDir(), Signer: signer})
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,10 @@ func runPrint(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, help)
 		return exitCode(2)
 	}
+	signer, err := cfg.signer()
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
 		return err
@@ -64,12 +68,12 @@ func runPrint(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		err = render.Book(ctx, w, render.BookOptions{Organisation: cfg.Organisation, Register: r, Year: *year,
 			EasternDigits: *eastern, Hijri: *hijri, Now: store.Now(), Location: store.Location(),
-			TempDir: store.TempDir()}, store.Records(ctx, r, *year))
+			TempDir: store.TempDir(), Signer: signer}, store.Records(ctx, r, *year))
 	case "record":
 		var rec *archive.Record
 		if rec, _, err = store.Get(ctx, id); err == nil {
 			err = render.RecordPrint(ctx, w, render.PrintOptions{Organisation: cfg.Organisation,
-				EasternDigits: *eastern, Hijri: *hijri, Now: store.Now(), Location: store.Location()}, rec)
+				EasternDigits: *eastern, Hijri: *hijri, Now: store.Now(), Location: store.Location(), Signer: signer}, rec)
 		}
 	}
 	if err == nil {

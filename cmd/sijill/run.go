@@ -32,6 +32,7 @@ commands:
   export    a register year as a BagIt bag: export --register R --year Y -o DIR|FILE.zip; export --check BAG
   backup    copy the archive to a folder or another bucket: backup --to DIR|s3://BUCKET
   restore   bring the archive back from a backup into empty storage: restore --from DIR|s3://BUCKET
+  keys      keys init: a key and a self-signed certificate to sign the prints with
 
 Run "sijill <command> -h" for the flags of a command.`
 
@@ -61,6 +62,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -154,6 +157,12 @@ func openS3(ctx context.Context, cfg s3.Config, logger *slog.Logger) (*s3.Bucket
 
 // Open opens storage, makes sure an admin exists and starts the server.
 func (m *Main) Open(ctx context.Context) error {
+	// A signing key that cannot be read stops the start: prints would
+	// otherwise go out unsigned without anyone noticing.
+	signer, err := m.Config.signer()
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -179,11 +188,16 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	removeLeftovers(store.TempDir(), m.Logger)
 	store.OnRecordWritten(ix.Hook(store))
+	if signer != nil {
+		m.Logger.Info("prints are signed", "certificate", signer.Certificate().Subject.String(),
+			"expires", signer.Certificate().NotAfter.Format(time.DateOnly))
+	}
 	m.Server = web.NewServer(web.Config{
 		Addr: m.Config.Addr, MaxUploadBytes: int64(m.Config.MaxUploadMB) << 20,
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 		TrustedProxies: m.Config.TrustedProxies, ProxyHeader: m.Config.ProxyHeader,
 		HeaderTimeout: m.Config.HeaderTimeout, BodyIdle: m.Config.BodyIdle, MaxConnsPerIP: m.Config.MaxConnsPerIP,
+		Signer: signer,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
 	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger, Tessdata: m.Config.Tessdata,
