@@ -83,6 +83,7 @@ func glyphCodes(pdf *fpdf.Fpdf, has func(rune) bool) (*drawCodes, *strings.Repla
 		pairs = append(pairs, string(la.ligature), string([]rune{alef, lam}))
 	}
 	pdf.SetGlyphText(rlmCode, zeroWidth, "\u200f")
+	pdf.SetRuneWidth(tatweel, tatweelWidth)
 	for r := rune(0x064B); r <= 0x065F; r++ {
 		pdf.SetGlyphText(markCode(r), markGlyph, string(r))
 	}
@@ -175,4 +176,40 @@ func (d *doc) copyLayer(x, y float64, w []rune, width float64, nMarks int) {
 	}
 	d.pdf.RawWriteStr("100 Tz")
 	d.pdf.SetTextRenderingMode(0)
+}
+
+// tatweel (kashida) lengthens a joined letter. Amiri gives it neither advance
+// nor ink (its stretching is left to OpenType justification), so a typed
+// tatweel vanished from the print: it is given tatweelWidth thousandths of
+// an em and its stroke is drawn as a rule on the baseline (kashidas). It
+// copies out as itself.
+const (
+	tatweel      = 0x0640
+	tatweelWidth = 300
+)
+
+// kashidas draws the stroke of each tatweel of the visual line v drawn at x
+// on baseline y, in the current font's size.
+func (d *doc) kashidas(x, y float64, v string) {
+	if !strings.ContainsRune(v, tatweel) {
+		return
+	}
+	em := d.size / ptPerMM
+	thick := 0.055 * em
+	if d.style == bold {
+		thick = 0.075 * em
+	}
+	_, pageH := d.pdf.GetPageSize()
+	pos := x
+	var b strings.Builder
+	for _, r := range v {
+		w := d.runeWidth(r)
+		if r == tatweel {
+			// a little over the neighbours' strokes, so no seam shows
+			fmt.Fprintf(&b, "%.2f %.2f %.2f %.2f re ", (pos-0.01*em)*ptPerMM, (pageH-y)*ptPerMM,
+				(w+0.02*em)*ptPerMM, thick*ptPerMM)
+		}
+		pos += w
+	}
+	d.pdf.RawWriteStr("q 0 g " + b.String() + "f Q")
 }

@@ -347,6 +347,7 @@ func (d *doc) drawAt(x, y float64, v string, shift float64) {
 // to their letter). So a word with marks is drawn by drawMarkedWord, which
 // writes an invisible copy for readers; the other words as they are.
 func (d *doc) drawMarked(x, y float64, v string) {
+	d.kashidas(x, y, v)
 	hasMarks := false
 	for _, r := range v {
 		if classOf(r) == classNSM {

@@ -135,3 +135,16 @@ func (f *Fpdf) lastGlyphCode() int {
 	}
 	return last
 }
+
+// SetRuneWidth sets the advance of rune r, in thousandths of an em, in every
+// font loaded. Sijill gives the tatweel (U+0640), which Amiri draws with no
+// advance (leaving it to OpenType justification fpdf does not do), a width,
+// and draws its stroke itself.
+func (f *Fpdf) SetRuneWidth(r rune, w int) {
+	for k, font := range f.fonts {
+		if font.Tp == "UTF8" && int(r) < len(font.Cw) {
+			font.Cw[r] = w
+			f.fonts[k] = font
+		}
+	}
+}
