@@ -33,6 +33,11 @@ func TestArchivalStructure(t *testing.T) {
 		"follow-up report": writePDF(t, "followup.pdf", func(w io.Writer) error {
 			return FollowUpReport(context.Background(), w, ReportOptions{Organisation: "حزب التجربة", Now: printedAt}, followRows())
 		}),
+		// A signature is an incremental update: what PDF/A asks of the file stays.
+		"signed book": writePDF(t, "signed.pdf", func(w io.Writer) error {
+			return Book(context.Background(), w, BookOptions{Organisation: "حزب التجربة", Register: archive.Outgoing, Year: 2026, Now: printedAt,
+				Signer: testSigner(t, "حزب التجربة")}, sampleRecords(30))
+		}),
 	}
 	for name, path := range docs {
 		t.Run(name, func(t *testing.T) {
