@@ -1,10 +1,9 @@
 package render
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,14 +50,7 @@ func TestCopyOut(t *testing.T) {
 	rec := testRecord(117, "اختتام دورة المجلس الوطني (الاستثنائية)", "")
 	rec.Register, rec.ID, rec.Committee = archive.Decisions, "decisions-2026-117", "المجلس الوطني"
 	rec.Body = strings.Join(lines, "\n")
-	var buf bytes.Buffer
-	if err := RecordPrint(context.Background(), &buf, PrintOptions{Organisation: "حزب الأصالة والمعاصرة", Now: printedAt}, rec); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := printRecord(t, rec)
 	got := copiedText(t, path)
 	has := map[string]bool{}
 	for _, l := range got {
@@ -90,14 +82,7 @@ func TestCopyOutCorpus(t *testing.T) {
 	rec := testRecord(117, "اختتام دورة المجلس الوطني", "")
 	rec.Register, rec.ID = archive.Decisions, "decisions-2026-117"
 	rec.Body = string(body)
-	var buf bytes.Buffer
-	if err := RecordPrint(context.Background(), &buf, PrintOptions{Organisation: "حزب الأصالة والمعاصرة", Now: printedAt}, rec); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := printRecord(t, rec)
 	copied := " " + strings.Join(strings.Fields(strings.Join(copiedText(t, path), " ")), " ") + " "
 	paras, intact := 0, 0
 	for p := range strings.SplitSeq(string(body), "\n") {
@@ -157,4 +142,12 @@ func madeOf(text string, lines []string) bool {
 		text = strings.TrimPrefix(strings.TrimPrefix(text, best), " ")
 	}
 	return true
+}
+
+// printRecord writes rec's print into a temporary file and returns its path.
+func printRecord(t *testing.T, rec *archive.Record) string {
+	t.Helper()
+	return writePDF(t, "r.pdf", func(w io.Writer) error {
+		return RecordPrint(context.Background(), w, PrintOptions{Organisation: "حزب الأصالة والمعاصرة", Now: printedAt}, rec)
+	})
 }
