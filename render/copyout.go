@@ -11,23 +11,29 @@ import (
 // Text copied out of a printed register must be the text typed. Readers
 // (poppler's pdftotext, pdf.js, Acrobat) rebuild it from the ToUnicode map
 // of the drawn codes, in visual order, and put right-to-left runs back in
-// logical order themselves. Two things drawn for Arabic do not survive that
-// with a plain map, so they are drawn by private-use codes (U+F700 on, which
-// Amiri does not use) that borrow another character's glyph and say what
-// they stand for:
+// logical order themselves. What does not survive that with a plain map is
+// drawn by private-use codes (U+F6C0–U+F8FF, which Amiri does not use) that
+// borrow another character's glyph and say what they stand for
+// (fpdf.SetGlyphText):
 //   - a bracket or quote mirrored in a right-to-left run: the glyph of ")"
 //     drawn for a typed "(" copies out as "(", not ")";
 //   - a lam-alef ligature: one glyph for two letters, which a reader that
 //     reverses a right-to-left run letter by letter (poppler does) turns
 //     into alef-lam. It is drawn as a glyph without advance standing for
 //     the alef, then the ligature standing for the lam, so every code
-//     stands for exactly one letter.
-//   - punctuation that ends an Arabic word (الجهة: المجلس): poppler puts
-//     a right-to-left line back in order by its own rule, which takes
-//     : ، . as part of a number and carries the space after them along,
-//     so it copied out as "الجهة :المجلس". A right-to-left mark without
-//     glyph or advance drawn just left of the mark ends that run, and the
-//     copied text is "الجهة:‏ المجلس", the mark invisible and harmless.
+//     stands for exactly one letter;
+//   - punctuation in a right-to-left run (الجهة: المجلس, يوم 12/03/2026، ما):
+//     poppler puts a right-to-left line back in order by its own rule,
+//     which takes : ، . / - as part of a number and carries a space or a
+//     number beside them along, so they copied out as "الجهة :المجلس" and
+//     "يوم  ،12/03/2026ما"; likewise the space between a number and the
+//     Arabic word after it. A right-to-left mark without glyph or advance
+//     drawn on each side of such punctuation, and at the left end of a
+//     left-to-right run in a right-to-left line, keeps them where they
+//     were typed; the copied text holds the marks, invisible and harmless
+//     (U+200F);
+//   - harakat, in the invisible copy of a word that carries them
+//     (copyLayer).
 //
 // Every other code copies out as its letter (presentation forms decomposed,
 // see fpdf's tounicode.go).

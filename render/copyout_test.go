@@ -151,3 +151,17 @@ func printRecord(t *testing.T, rec *archive.Record) string {
 		return RecordPrint(context.Background(), w, PrintOptions{Organisation: "حزب الأصالة والمعاصرة", Now: printedAt}, rec)
 	})
 }
+
+// TestPrivateCodesFree: the private codes the print draws by (copyout.go)
+// are none of the fonts' own characters, which they would hide.
+func TestPrivateCodesFree(t *testing.T) {
+	d, err := newDoc(false, "t", "", printedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := rune(markCodes); r <= 0xF8FF; r++ {
+		if d.cov[0].Has(r) || d.cov[1].Has(r) {
+			t.Errorf("Amiri draws %U, which the print uses as a private code", r)
+		}
+	}
+}
