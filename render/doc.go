@@ -404,10 +404,9 @@ func (d *doc) drawMarkedWord(x, y float64, w []rune) float64 {
 	}, string(w))
 	d.pdf.Text(x, y, d.drawn(base))
 	pos, baseX, baseW, above := x, x, 0.0, 0
-	nBase, nMarks := 0, 0
+	nMarks := 0
 	for _, r := range w {
 		if classOf(r) != classNSM {
-			nBase++
 			wr := d.runeWidth(r)
 			baseX, baseW, above = pos, wr, 0
 			pos += wr
