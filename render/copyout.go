@@ -134,8 +134,8 @@ func markCode(r rune) rune {
 	return r
 }
 
-// copyLayer writes the visual word w (with harakat) invisibly over [x,
-// x+width] for readers to copy. poppler's text extraction takes a
+// copyLayer writes the visual word w (with harakat) invisibly over the
+// width its letters take from x, for readers to copy. poppler's text extraction takes a
 // character drawn where the one before it begins for a duplicate, and one
 // drawn more than a tenth of an em after the one before ends for the start
 // of a new word; it puts a right-to-left word back in order by reversing
@@ -144,19 +144,21 @@ func markCode(r rune) rune {
 // and each letter's marks are written just before it, last first: reversed,
 // they follow their letter in the order typed. A word too short for its
 // marks is written without them.
-func (d *doc) copyLayer(x, y float64, w []rune, width float64, nMarks int) {
+func (d *doc) copyLayer(x, y float64, w []rune) {
 	em := d.size / ptPerMM
 	markW := em / 6
-	letters := 0.0
+	letters, nMarks := 0.0, 0
 	for _, r := range w {
-		if classOf(r) != classNSM {
+		if classOf(r) == classNSM {
+			nMarks++
+		} else {
 			letters += d.runeWidth(r)
 		}
 	}
-	scale := (width - float64(nMarks)*markW) / letters
+	scale := (letters - float64(nMarks)*markW) / letters
 	withMarks := scale >= 0.5
 	if !withMarks {
-		scale = width / letters
+		scale = 1
 	}
 	dot := d.runeWidth(markGlyph)
 	d.pdf.SetTextRenderingMode(3)

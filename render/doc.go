@@ -404,7 +404,6 @@ func (d *doc) drawMarkedWord(x, y float64, w []rune) float64 {
 	}, string(w))
 	d.pdf.Text(x, y, d.drawn(base))
 	pos, baseX, baseW, above := x, x, 0.0, 0
-	nMarks := 0
 	for _, r := range w {
 		if classOf(r) != classNSM {
 			wr := d.runeWidth(r)
@@ -412,7 +411,6 @@ func (d *doc) drawMarkedWord(x, y float64, w []rune) float64 {
 			pos += wr
 			continue
 		}
-		nMarks++
 		// Amiri's harakat are drawn from 0.12 to 0.38 em right of their origin.
 		mx := baseX + baseW/2 - 0.25*em
 		my := y
@@ -423,9 +421,8 @@ func (d *doc) drawMarkedWord(x, y float64, w []rune) float64 {
 		d.pdf.Text(mx, my, string(r))
 	}
 	d.pdf.RawWriteStr("EMC")
-	width := pos - x
-	d.copyLayer(x, y, w, width, nMarks)
-	return width
+	d.copyLayer(x, y, w)
+	return pos - x
 }
 
 // markBelow reports whether an Arabic mark is drawn under its letter.

@@ -30,14 +30,20 @@ func (f *Fpdf) SetGlyphText(cp, glyph rune, text string) {
 	f.glyphText[int(cp)] = glyphText{glyph: int(glyph), text: text}
 	// The code takes the rune's width in every font loaded (fpdf measures
 	// and writes widths by code).
-	for k, font := range f.fonts {
-		if font.Tp == "UTF8" && int(cp) < len(font.Cw) && int(glyph) < len(font.Cw) {
-			w := font.Cw[glyph]
-			if w == 0 {
-				w = 65535 // fpdf's mark for a glyph without advance
-			}
-			font.Cw[cp] = w
-			f.fonts[k] = font
+	f.setWidths(cp, func(cw []int) int {
+		if int(glyph) >= len(cw) || cw[glyph] == 0 {
+			return 65535 // fpdf's mark for a glyph without advance
+		}
+		return cw[glyph]
+	})
+}
+
+// setWidths sets the width of code c in every UTF-8 font loaded to what
+// width returns from that font's widths.
+func (f *Fpdf) setWidths(c rune, width func(cw []int) int) {
+	for _, font := range f.fonts {
+		if font.Tp == "UTF8" && int(c) < len(font.Cw) {
+			font.Cw[c] = width(font.Cw) // Cw is shared with the font's copies
 		}
 	}
 }
@@ -115,8 +121,8 @@ func (f *Fpdf) subsetRunes(used map[int]int) map[int]int {
 }
 
 // addGlyphCodes maps each private code drawn to the subset glyph of the rune
-// it borrows, in codes (code -> glyph of the subset), and gives it that
-// rune's width in every font.
+// it borrows, in codes (code -> glyph of the subset); its width was set by
+// SetGlyphText.
 func (f *Fpdf) addGlyphCodes(codes map[int]int, used map[int]int) {
 	for c := range used {
 		if g, ok := f.glyphText[c]; ok {
@@ -141,10 +147,5 @@ func (f *Fpdf) lastGlyphCode() int {
 // advance (leaving it to OpenType justification fpdf does not do), a width,
 // and draws its stroke itself.
 func (f *Fpdf) SetRuneWidth(r rune, w int) {
-	for k, font := range f.fonts {
-		if font.Tp == "UTF8" && int(r) < len(font.Cw) {
-			font.Cw[r] = w
-			f.fonts[k] = font
-		}
-	}
+	f.setWidths(r, func([]int) int { return w })
 }
