@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"mime/multipart"
 	"net/textproto"
 	"os"
@@ -46,7 +45,7 @@ func openMainAt(t *testing.T, dir string, env map[string]string) *Main {
 		t.Fatal(err)
 	}
 	cfg.AdminPassword = adminPassword
-	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler)}
+	m := &Main{Config: cfg, Logger: failureLog(t)}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
