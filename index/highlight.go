@@ -29,7 +29,7 @@ func fragments(text string, spans []span) []string {
 	var out []string
 	for i := 0; i < len(spans) && len(out) < maxFragments; {
 		start := cutBack(text, spans[i].start-fragBefore)
-		end := cutForward(text, spans[i].end+fragAfter)
+		end := fragmentEnd(text, spans[i].end)
 		j := i
 		for j < len(spans) && spans[j].end <= end {
 			j++
@@ -51,6 +51,10 @@ func fragments(text string, spans []span) []string {
 	}
 	return out
 }
+
+// fragmentEnd is where the fragment whose first matched word ends at end
+// stops; matchSpans stops reading there once it has found the last fragment.
+func fragmentEnd(text string, end int) int { return cutForward(text, end+fragAfter) }
 
 // markup escapes text[start:end] and wraps each span in <mark>.
 func markup(text string, start, end int, spans []span) string {

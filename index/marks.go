@@ -98,7 +98,16 @@ func newSpanCache() *spanCache {
 func (a *textAnalyzers) matchSpans(text string, m *marks, c *spanCache) []span {
 	var out []span
 	input := []byte(scanPrefix(text, highlightScan))
+	// A text too long to be shown whole is shown as fragments, each the
+	// window after its first span (see fragments). Once the last fragment's
+	// window has begun, a word starting past its end cannot be shown, so the
+	// scan stops there: a page of long letters costs what it shows.
+	long := len(text) > wholeField
+	groups, windowEnd := 0, -1
 	(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType) bool {
+		if long && groups == maxFragments && start >= windowEnd {
+			return false
+		}
 		key := spanKey{text[start:end], typ == analysis.Numeric}
 		hit, ok := c.marked[key]
 		if !ok {
@@ -107,6 +116,10 @@ func (a *textAnalyzers) matchSpans(text string, m *marks, c *spanCache) []span {
 		}
 		if hit {
 			out = append(out, span{start, end})
+			if long && end > windowEnd {
+				groups++
+				windowEnd = fragmentEnd(text, end)
+			}
 		}
 		return len(out) < maxMarked
 	})
