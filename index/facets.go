@@ -114,7 +114,7 @@ type facetCounts struct {
 }
 
 // facetCollector gathers the counts of a search: one facetCounts per index
-// searched (a search through the alias of both parts runs one search per
+// searched (a search through an alias of several parts runs one search per
 // part, at once).
 type facetCollector struct {
 	mu   sync.Mutex

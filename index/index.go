@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"log/slog"
 	"os"
@@ -78,8 +79,9 @@ type Index struct {
 	// index take it shared (Bleve is safe for concurrent use); swapping
 	// takes it alone.
 	mu           sync.RWMutex
-	parts        [2]*part
-	all          bleve.IndexAlias // both parts, for those who may see everything
+	parts        [numParts]*part
+	normal       bleve.IndexAlias // the readers' shards, searched side by side
+	all          bleve.IndexAlias // every part, for those who may see everything
 	needsRebuild bool
 
 	// versions is what each document was built from (see docVersion).
@@ -107,13 +109,34 @@ type Index struct {
 	caughtUpOnce sync.Once
 }
 
-// The two parts of the index.
+// The parts of the index. The records every reader may see are split
+// between two shards by a hash of their id, and a reader's search runs on
+// both at once (an alias searches its indexes in parallel): Bleve walks the
+// postings of one index in one goroutine, and on a two-core server that walk
+// was most of a common word's latency. Confidential records are far fewer
+// and have one part.
 const (
-	partNormal     = 0 // records every reader may see
+	partNormal     = 0 // records every reader may see: the first shard
 	partRestricted = 1 // confidential records
+	partNormal2    = 2 // records every reader may see: the second shard
+	numParts       = 3
 )
 
-var partNames = [2]string{"normal", "confidential"}
+var partNames = [numParts]string{"normal", "confidential", "normal-2"}
+
+// partOf is the part that holds record id: the restricted part, or the
+// readers' shard its id hashes to, which never changes.
+func partOf(id string, restricted bool) int {
+	if restricted {
+		return partRestricted
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	if h.Sum32()%2 == 0 {
+		return partNormal
+	}
+	return partNormal2
+}
 
 // part is one of the two Bleve indexes, with its group commit.
 type part struct {
@@ -230,10 +253,10 @@ func unlockDir(f *os.File) {
 	}
 }
 
-// openParts opens (or creates) the two parts under dir. rebuild is true
+// openParts opens (or creates) the parts under dir. rebuild is true
 // when anything had to be created: the index may lack records.
-func openParts(dir string, logger *slog.Logger) ([2]*part, bool, error) {
-	var parts [2]*part
+func openParts(dir string, logger *slog.Logger) ([numParts]*part, bool, error) {
+	var parts [numParts]*part
 	// A rebuild interrupted by a crash leaves its partial index behind, or,
 	// between its two renames, the previous index under dir + ".old". (The
 	// lock is held: no rebuild of another process is in progress.)
@@ -384,11 +407,12 @@ func flush(bi bleve.Index, timeout time.Duration) error {
 	}
 }
 
-// setParts installs parts and the alias over both. Called with mu held (or
+// setParts installs parts and the aliases over them. Called with mu held (or
 // before the index is shared).
-func (ix *Index) setParts(parts [2]*part) {
+func (ix *Index) setParts(parts [numParts]*part) {
 	ix.parts = parts
-	ix.all = bleve.NewIndexAlias(parts[partNormal].bi, parts[partRestricted].bi)
+	ix.normal = bleve.NewIndexAlias(parts[partNormal].bi, parts[partNormal2].bi)
+	ix.all = bleve.NewIndexAlias(parts[partNormal].bi, parts[partNormal2].bi, parts[partRestricted].bi)
 }
 
 // NeedsRebuild reports whether the index was created, recreated or found
@@ -416,8 +440,8 @@ func (ix *Index) Close() error {
 			errs = append(errs, fmt.Errorf("index: close %s: %w", partNames[i], err))
 		}
 	}
-	ix.parts = [2]*part{}
-	ix.all = nil
+	ix.parts = [numParts]*part{}
+	ix.normal, ix.all = nil, nil
 	unlockDir(ix.lock)
 	ix.lock = nil
 	return errors.Join(errs...)
@@ -490,7 +514,7 @@ func (ix *Index) repair() error {
 	}
 	parts, rebuild, err := openParts(ix.dir, ix.log)
 	if err != nil {
-		ix.parts, ix.all = [2]*part{}, nil
+		ix.parts, ix.normal, ix.all = [numParts]*part{}, nil, nil
 		return fmt.Errorf("index: reopen after a failure: %w", err)
 	}
 	ix.setParts(parts)

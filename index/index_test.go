@@ -60,17 +60,19 @@ func TestOpenLifecycle(t *testing.T) {
 	ix.Close()
 
 	// An index built under another mapping version is recreated empty.
-	bi, err := bleve.Open(filepath.Join(dir, "normal"))
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range partNames {
+		bi, err := bleve.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bi.SetInternal(mappingVersionKey, []byte("sijill-0")); err != nil {
+			t.Fatal(err)
+		}
+		if err := flush(bi, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		bi.Close()
 	}
-	if err := bi.SetInternal(mappingVersionKey, []byte("sijill-0")); err != nil {
-		t.Fatal(err)
-	}
-	if err := flush(bi, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	bi.Close()
 	ix, err = Open(dir, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,7 @@ func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, t
 	if err != nil {
 		return fmt.Errorf("index: rebuild: %w", diskErr(err))
 	}
-	var nparts [2]*part
+	var nparts [numParts]*part
 	defer func() {
 		if !swapped {
 			for _, p := range nparts {
@@ -145,13 +145,13 @@ func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, t
 			return fmt.Errorf("index: rebuild: close new index: %w", err)
 		}
 	}
-	nparts = [2]*part{}
+	nparts = [numParts]*part{}
 	for _, p := range ix.parts {
 		if err := p.bi.Close(); err != nil {
 			ix.log.Error("index: rebuild: close old index", "err", err)
 		}
 	}
-	ix.parts, ix.all = [2]*part{}, nil
+	ix.parts, ix.normal, ix.all = [numParts]*part{}, nil, nil
 	oldDir := ix.dir + ".old"
 	_ = os.RemoveAll(oldDir)
 	if err := os.Rename(ix.dir, oldDir); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -179,8 +179,8 @@ func (ix *Index) Rebuild(ctx context.Context, src Archive, progress func(done, t
 }
 
 // replay applies the writes made during a rebuild to the new parts.
-func replay(an *textAnalyzers, parts [2]*part, pending []pendingWrite) error {
-	var batches [2]*bleve.Batch
+func replay(an *textAnalyzers, parts [numParts]*part, pending []pendingWrite) error {
+	var batches [numParts]*bleve.Batch
 	for i, p := range parts {
 		batches[i] = p.bi.NewBatch()
 	}
@@ -191,11 +191,9 @@ func replay(an *textAnalyzers, parts [2]*part, pending []pendingWrite) error {
 		if w.rec == nil {
 			continue
 		}
-		i := partNormal
-		if isRestricted(w.rec) {
-			i = partRestricted
-		}
-		v := docVersion{etag: w.etag, version: w.rec.Version, restricted: i == partRestricted, missing: w.missing}
+		r := isRestricted(w.rec)
+		i := partOf(w.id, r)
+		v := docVersion{etag: w.etag, version: w.rec.Version, restricted: r, missing: w.missing}
 		if err := batches[i].IndexAdvanced(an.buildDocument(w.rec, w.texts, v)); err != nil {
 			return fmt.Errorf("%s: %w", w.id, err)
 		}
@@ -245,7 +243,7 @@ func dirSize(dir string) int64 {
 // waiting for the bucket, analysing is CPU.
 const rebuildWorkers = 16
 
-// build writes every record of src into a new index at dir (its two parts)
+// build writes every record of src into a new index at dir (its parts)
 // with Bleve's offline builder: the source is read in order, texts are read
 // and documents built and analysed by rebuildWorkers goroutines, and one
 // writer feeds the builders.
@@ -261,8 +259,8 @@ func (ix *Index) build(ctx context.Context, dir string, src Archive, total int, 
 	// merges them; keep it beside dir, on the same file system.
 	tmp := dir + ".build"
 	defer os.RemoveAll(tmp)
-	var blds [2]bleve.Builder
-	var counts [2]int
+	var blds [numParts]bleve.Builder
+	var counts [numParts]int
 	for i, name := range partNames {
 		t := filepath.Join(tmp, name)
 		if err := os.MkdirAll(t, 0o755); err != nil {
@@ -337,10 +335,7 @@ func (ix *Index) build(ctx context.Context, dir string, src Archive, total int, 
 		if ctx.Err() != nil {
 			continue // drain, so the workers end
 		}
-		i := partNormal
-		if d.restricted {
-			i = partRestricted
-		}
+		i := partOf(d.doc.ID(), d.restricted)
 		if err := blds[i].Index(d.doc.ID(), d.doc); err != nil {
 			cancel(fmt.Errorf("%s: %w", d.doc.ID(), err))
 			continue

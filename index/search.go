@@ -184,8 +184,8 @@ func (ix *Index) makeHits(dms search.DocumentMatchCollection, m *marks) []Hit {
 	return hits
 }
 
-// search runs req on the normal part, or on both parts through their alias
-// when all; highlights are made after, without holding up a Rebuild's swap.
+// search runs req on the readers' shards, or on every part when all;
+// highlights are made after, without holding up a Rebuild's swap.
 func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest, all bool) (_ *bleve.SearchResult, err error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -204,7 +204,7 @@ func (ix *Index) search(ctx context.Context, req *bleve.SearchRequest, all bool)
 	if all {
 		return ix.all.SearchInContext(ctx, req)
 	}
-	return ix.parts[partNormal].bi.SearchInContext(ctx, req)
+	return ix.normal.SearchInContext(ctx, req)
 }
 
 // buildRequest turns q into a Bleve request and the terms to highlight. A nil

@@ -59,12 +59,9 @@ func (ix *Index) put(ctx context.Context, rec *archive.Record, etag string, text
 		return errClosed
 	}
 	restricted := isRestricted(rec)
-	here, other := ix.parts[partNormal], ix.parts[partRestricted]
-	if restricted {
-		here, other = other, here
-	}
+	here, other := ix.parts[partOf(rec.ID, restricted)], ix.parts[partOf(rec.ID, !restricted)]
 	// Leave the other part first: a record made confidential is out of the
-	// readers' part before it is anywhere else, never in both.
+	// readers' shard before it is anywhere else, never in both.
 	if !known || cur.restricted != restricted {
 		if err := other.c.commit(other.bi, nil, rec.ID, &ix.damaged); err != nil {
 			return fmt.Errorf("index: put %s: %w", rec.ID, diskErr(err))

@@ -325,8 +325,8 @@ func TestCorruptIndexRebuiltOnStart(t *testing.T) {
 		}
 	}
 	aside, _ := filepath.Glob(dir + ".*.corrupt-*")
-	if len(aside) != 2 {
-		t.Errorf("the corrupt index (both parts) was not kept aside for inspection: %v\n%s", aside, p2.out)
+	if len(aside) != 3 {
+		t.Errorf("the corrupt index (its three parts: two shards of readers' records and the confidential one) was not kept aside for inspection: %v\n%s", aside, p2.out)
 	}
 }
 
