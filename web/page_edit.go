@@ -19,7 +19,7 @@ func valuesOf(rec *archive.Record) url.Values {
 		"reference_date": {rec.ReferenceDate}, "received_date": {rec.ReceivedDate}, "date": {rec.Date},
 		"in_reply_to": {rec.InReplyTo}, "meeting": {rec.Meeting}, "committee": {rec.Committee},
 		"attendees": {strings.Join(rec.Attendees, "\n")}, "apologies": {strings.Join(rec.Apologies, "\n")},
-		"agenda": {strings.Join(rec.Agenda, "\n")},
+		"agenda": {strings.Join(rec.Agenda, "\n")}, "tags": {strings.Join(rec.Tags, "، ")},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -190,12 +191,24 @@ func listField(v string) *[]string {
 	return &out
 }
 
+// tagsField reads the tags typed in one line, separated by commas (Arabic or
+// Latin), semicolons or line breaks, each once, in the order typed.
+func tagsField(v string) *[]string {
+	out := []string{}
+	for _, t := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(",،;؛\n\r", r) }) {
+		if t = strings.Join(strings.Fields(t), " "); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return &out
+}
+
 // fieldsFrom builds the record's fields from the form of reg: only the fields
 // its paper original has.
 func fieldsFrom(reg archive.Register, v url.Values) archive.Fields {
 	s := func(name string) *string { x := strings.TrimSpace(v.Get(name)); return &x }
 	body := v.Get("body")
-	f := archive.Fields{Subject: s("subject"), Body: &body, Confidentiality: s("confidentiality")}
+	f := archive.Fields{Subject: s("subject"), Body: &body, Confidentiality: s("confidentiality"), Tags: tagsField(v.Get("tags"))}
 	if *f.Confidentiality == "" {
 		*f.Confidentiality = archive.Normal
 	}

@@ -29,6 +29,7 @@ type searchData struct {
 	PageURL                    func(page int) string
 	FacetURL                   func(name, value string) string
 	Register, Status, From, To string
+	Tag                        string
 	Year                       int
 	Sort                       string
 	Text                       string
@@ -68,8 +69,9 @@ var highlightOrder = []string{"subject", "body", "attachments", "from", "to", "c
 // highlighted snippets, the facets of all matches and the query help.
 func (u *ui) searchPage(c *fiber.Ctx) error {
 	d := searchData{Q: url.Values{}, Text: strings.TrimSpace(c.Query("q")), Register: c.Query("register"),
-		Status: c.Query("status"), From: c.Query("from"), To: c.Query("to"), Sort: c.Query("sort")}
-	for _, k := range []string{"q", "register", "year", "status", "from", "to", "sort"} {
+		Status: c.Query("status"), From: c.Query("from"), To: c.Query("to"), Sort: c.Query("sort"),
+		Tag: strings.TrimSpace(c.Query("tag"))}
+	for _, k := range []string{"q", "register", "year", "status", "from", "to", "sort", "tag"} {
 		if v := strings.TrimSpace(c.Query(k)); v != "" {
 			d.Q.Set(k, v)
 		}
@@ -101,7 +103,7 @@ func (u *ui) searchPage(c *fiber.Ctx) error {
 	d.Ran = true
 	d.Indexing = u.s.indexState() == "rebuilding"
 	res, err := u.s.index.Search(c.UserContext(), index.Query{Text: d.Text, Register: d.Register, Year: d.Year,
-		Status: d.Status, From: d.From, To: d.To, Sort: d.Sort, Page: d.Page, Size: searchPageSize,
+		Status: d.Status, From: d.From, To: d.To, Sort: d.Sort, Tag: d.Tag, Page: d.Page, Size: searchPageSize,
 		SeeConfidential: archive.Can(user(c).Role, archive.PermConfidential)})
 	if archive.ErrorCode(err) == archive.EINVALID {
 		d.Error = archive.ErrorMessage(err)
