@@ -85,6 +85,9 @@ type formData struct {
 	Edit     *archive.Record
 	ETag     string
 	Conflict bool
+	// Duplicate is the entry a new incoming letter seems to register again,
+	// shown with a button that registers it all the same.
+	Duplicate *archive.Record
 }
 
 // V is the value typed in field name.
@@ -246,7 +249,20 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 			return err
 		}
 		if script {
-			return archive.CheckFields(reg, fieldsFrom(reg, vals))
+			if err := archive.CheckFields(reg, fieldsFrom(reg, vals)); err != nil {
+				return err
+			}
+		}
+		// Before any file is stored: a letter that seems registered already
+		// is shown with its entry, and registered only once confirmed.
+		if reg == archive.Incoming && vals.Get("confirm_duplicate") == "" {
+			dup, err := u.s.possibleDuplicate(c.UserContext(), user(c), fieldsFrom(reg, vals))
+			if err != nil {
+				return err
+			}
+			if dup != nil {
+				return &duplicateError{dup}
+			}
 		}
 		return nil
 	}
@@ -262,6 +278,18 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 			}
 			return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
 		}
+	}
+	var de *duplicateError
+	if errors.As(err, &de) {
+		if script {
+			drain(c)
+			return c.Status(http.StatusConflict).JSON(fiber.Map{"code": "duplicate", "error": u.catalogues[langOf(c)].text("form.duplicate.short"),
+				"duplicate": fiber.Map{"id": de.Match.ID, "number": de.Match.Number, "year": de.Match.Year, "subject": de.Match.Subject}})
+		}
+		vals.Del("confirm_duplicate")
+		d := formData{Register: reg, Values: vals, FilesLost: len(files), MaxUpload: u.s.cfg.MaxUploadBytes, Duplicate: de.Match}
+		u.addChoices(c, &d)
+		return u.render(c, http.StatusConflict, "form", string(reg), d)
 	}
 	if script {
 		return u.s.errorHandler(c, err)

@@ -228,6 +228,28 @@
           window.location.assign('/records/' + encodeURIComponent(body.id) + '?created=1');
           return;
         }
+        if (xhr.status === 409 && body.code === 'duplicate' && body.duplicate) {
+          // The letter seems registered already: its entry is shown, and
+          // the next press registers this one all the same.
+          button.disabled = false;
+          items.forEach(function (it) { it.status.textContent = up.msg.msgWaiting; it.bar.value = 0; it.state = 'queued'; });
+          var confirm = form.querySelector('input[name="confirm_duplicate"]') || el('input');
+          confirm.type = 'hidden';
+          confirm.name = 'confirm_duplicate';
+          confirm.value = '1';
+          form.appendChild(confirm);
+          banner.className = 'alert alert-warn duplicate';
+          banner.id = 'duplicate';
+          banner.textContent = up.msg.msgDuplicate + ' ';
+          var link = el('a', '', body.duplicate.number + '/' + body.duplicate.year + ' ' + body.duplicate.subject);
+          link.href = '/records/' + encodeURIComponent(body.duplicate.id);
+          link.target = '_blank';
+          link.dir = 'auto';
+          banner.appendChild(link);
+          banner.appendChild(el('span', '', ' — ' + up.msg.msgDuplicateAsk));
+          banner.setAttribute('role', 'alert');
+          return;
+        }
         var fields = body.fields || [];
         if (fields.length === 0) {
           failed(xhr.status === 413 ? up.msg.msgTooLarge : xhr.status === 415 ? up.msg.msgType : up.msg.msgFailed);
