@@ -120,6 +120,10 @@ type Record struct {
 	Reference     string `json:"reference,omitempty"`
 	ReferenceDate string `json:"reference_date,omitempty"`
 	ReceivedDate  string `json:"received_date,omitempty"`
+	// ReplyDue marks an incoming letter that needs an answer, by this day
+	// (YYYY-MM-DD). An outgoing letter registered in reply to it (InReplyTo)
+	// answers it; nothing here changes then.
+	ReplyDue string `json:"reply_due,omitempty"`
 	// InReplyTo is the ID of the record this one answers (an outgoing letter
 	// answering an incoming one).
 	InReplyTo string `json:"in_reply_to,omitempty"`
@@ -306,6 +310,7 @@ type Fields struct {
 	Reference       *string   `json:"reference"`
 	ReferenceDate   *string   `json:"reference_date"`
 	ReceivedDate    *string   `json:"received_date"`
+	ReplyDue        *string   `json:"reply_due"`
 	InReplyTo       *string   `json:"in_reply_to"`
 	Refs            *[]string `json:"refs"`
 	Meeting         *string   `json:"meeting"`
@@ -351,6 +356,7 @@ func (f *Fields) apply(r *Record) {
 	set(&r.Reference, f.Reference)
 	set(&r.ReferenceDate, f.ReferenceDate)
 	set(&r.ReceivedDate, f.ReceivedDate)
+	set(&r.ReplyDue, f.ReplyDue)
 	set(&r.InReplyTo, f.InReplyTo)
 	r.InReplyTo = Incoming.RefID(r.InReplyTo)
 	setList(&r.Refs, f.Refs)
@@ -385,7 +391,7 @@ func (r *Record) validate() []FieldError {
 		checkText(f.name, f.v, maxField)
 	}
 	for _, d := range []struct{ name, v string }{
-		{"date", r.Date}, {"reference_date", r.ReferenceDate}, {"received_date", r.ReceivedDate},
+		{"date", r.Date}, {"reference_date", r.ReferenceDate}, {"received_date", r.ReceivedDate}, {"reply_due", r.ReplyDue},
 	} {
 		if d.v == "" {
 			continue
@@ -412,6 +418,9 @@ func (r *Record) validate() []FieldError {
 		if _, _, _, err := ParseRecordID(ref); err != nil {
 			add("refs", fmt.Sprintf("المرجع %q ليس رقم قيد صالحًا", ref))
 		}
+	}
+	if r.ReplyDue != "" && r.Register != Incoming {
+		add("reply_due", "موعد الرد لرسائل الوارد وحدها")
 	}
 	switch r.Confidentiality {
 	case Normal, Confidential:

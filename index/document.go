@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-13"
+const MappingVersion = "sijill-14"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")
@@ -49,6 +49,7 @@ const (
 	kwCommittee       = "k.committee"
 	kwTag             = "k.tag"
 	kwStatus          = "k.status"
+	kwReplyDue        = "k.replydue" // the day an incoming letter needs its answer by
 	kwConfidentiality = "k.confidentiality"
 	// kwFacets holds register, year, committee and whether the record is
 	// restricted ("1" or "0") joined by facetSep as a single term (see
@@ -159,6 +160,9 @@ func (a *textAnalyzers) buildDocument(rec *archive.Record, texts []string, v doc
 	}
 	if rec.Committee != "" {
 		keyword(kwCommittee, nil, rec.Committee)
+	}
+	if rec.ReplyDue != "" {
+		keyword(kwReplyDue, nil, rec.ReplyDue)
 	}
 	status := rec.Status
 	if status == "" {

@@ -33,13 +33,17 @@ type Query struct {
 	From, To string
 	// Page starts at 1; Size defaults to 20 and is capped at 100.
 	Page, Size int
-	// Sort is "" or "relevance", "date", "-date", "number", "-number".
+	// Sort is "" or "relevance", "date", "-date", "number", "-number", "reply_due".
 	Sort string
 	// SeeConfidential lets confidential records be found, counted and faceted.
 	SeeConfidential bool
 	// LinksTo selects the records that point at this record ID (as the
 	// letter they answer, a reference, or the meeting of a decision).
 	LinksTo string
+	// AwaitingReply selects the letters marked as needing an answer (a
+	// reply due date), answered or not: whether an answer was registered is
+	// a LinksTo search.
+	AwaitingReply bool
 }
 
 // Result is one page of hits, with the total and facet counts of all matches.
@@ -61,9 +65,11 @@ type Hit struct {
 	// must say so where it is listed.
 	Status string `json:"status"`
 	// From and To are the parties, for the line under a hit.
-	From  string  `json:"from,omitempty"`
-	To    string  `json:"to,omitempty"`
-	Score float64 `json:"score"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// ReplyDue is the day an incoming letter needs its answer by, if it does.
+	ReplyDue string  `json:"reply_due,omitempty"`
+	Score    float64 `json:"score"`
 	// Highlights maps a field (subject, body, from, to, committee, tags,
 	// reference, attendees, apologies, agenda, attachments) to fragments of its original text, HTML-escaped, with
 	// <mark>…</mark> around the matched words.
@@ -255,7 +261,7 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 	// normal all the same.
 
 	req := bleve.NewSearchRequestOptions(top, size, (page-1)*size, false)
-	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, kwStatus, fieldSubject, fieldFrom, fieldTo}
+	req.Fields = []string{kwRegister, kwYear, numNumber, kwDate, kwStatus, kwReplyDue, fieldSubject, fieldFrom, fieldTo}
 	if !m.empty() {
 		req.Fields = append(req.Fields, textFields[1:]...) // for highlights
 	}
@@ -273,8 +279,10 @@ func (ix *Index) buildRequest(q Query) (*bleve.SearchRequest, *marks, error) {
 		req.SortBy([]string{kwRegister, kwYear, numNumber})
 	case "-number":
 		req.SortBy([]string{kwRegister, "-" + kwYear, "-" + numNumber})
+	case "reply_due":
+		req.SortBy([]string{kwReplyDue, kwYear, numNumber})
 	default:
-		return nil, nil, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number.")
+		return nil, nil, invalid("ترتيب غير معروف: relevance أو date أو -date أو number أو -number أو reply_due.")
 	}
 	return req, m, nil
 }
@@ -320,6 +328,13 @@ func filterQueries(q Query) ([]query.Query, error) {
 	}
 	if q.LinksTo != "" {
 		out = append(out, termQuery(kwLink, q.LinksTo))
+	}
+	if q.AwaitingReply {
+		// Every reply due date: YYYY-MM-DD sorts between these two.
+		yes := true
+		rq := query.NewTermRangeInclusiveQuery("0", ":", &yes, &yes)
+		rq.SetField(kwReplyDue)
+		out = append(out, rq)
 	}
 	if q.From != "" || q.To != "" {
 		for _, d := range []string{q.From, q.To} {
@@ -550,7 +565,7 @@ func (ix *Index) makeHit(dm *search.DocumentMatch, m *marks, stems *spanCache) H
 	}
 	h.Date = str(kwDate)
 	h.Subject = str(fieldSubject)
-	h.Status, h.From, h.To = str(kwStatus), str(fieldFrom), str(fieldTo)
+	h.Status, h.From, h.To, h.ReplyDue = str(kwStatus), str(fieldFrom), str(fieldTo), str(kwReplyDue)
 	if m != nil && !m.empty() {
 		h.Highlights = ix.highlights(dm, m, stems)
 	}

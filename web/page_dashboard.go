@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,6 +17,14 @@ type dashboardData struct {
 	Indexing  bool
 	// Overdue are the decisions whose execution is past due (page_followup.go).
 	Overdue []followItem
+	// AwaitingReply are the incoming letters that need an answer and have
+	// none yet, the earliest due first.
+	AwaitingReply []awaitingItem
+}
+
+type awaitingItem struct {
+	index.Hit
+	Late bool
 }
 
 type dashboardRegister struct {
@@ -62,5 +72,57 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		return err
 	}
 	d.Overdue = overdue
+	if d.AwaitingReply, err = u.s.awaitingReply(ctx, user(c)); err != nil {
+		return err
+	}
 	return u.render(c, http.StatusOK, "dashboard", "dashboard", d)
+}
+
+// maxAwaiting bounds the letters awaiting a reply that the dashboard lists.
+const maxAwaiting = 100
+
+// awaitingReply lists the active incoming letters u may see that need an
+// answer (ReplyDue) and have no active outgoing letter registered in reply,
+// the earliest due first. A letter's replies are found through the index's
+// links and confirmed on the stored records: a link may also be a mere
+// reference.
+func (s *Server) awaitingReply(ctx context.Context, u *archive.User) ([]awaitingItem, error) {
+	if s.index == nil {
+		return nil, nil
+	}
+	see := archive.Can(u.Role, archive.PermConfidential)
+	res, err := s.index.Search(ctx, index.Query{Register: string(archive.Incoming), AwaitingReply: true,
+		Status: archive.StatusActive, Sort: "reply_due", Size: maxAwaiting, SeeConfidential: see})
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	var out []awaitingItem
+	for _, h := range res.Hits {
+		links, err := s.index.Search(ctx, index.Query{LinksTo: h.ID, Register: string(archive.Outgoing),
+			Status: archive.StatusActive, Size: 20, SeeConfidential: see})
+		if err != nil {
+			return nil, err
+		}
+		answered := false
+		for _, l := range links.Hits {
+			rec, _, err := s.store.Get(ctx, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			if rec.InReplyTo == h.ID && rec.Status == archive.StatusActive {
+				answered = true
+				break
+			}
+		}
+		if !answered {
+			out = append(out, awaitingItem{h, h.ReplyDue < today})
+		}
+	}
+	return out, nil
+}
+
+// today is the date in the organisation's time zone, as dates are typed.
+func (s *Server) today() string {
+	return s.store.Now().In(s.store.Location()).Format(time.DateOnly)
 }

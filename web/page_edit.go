@@ -16,7 +16,7 @@ func valuesOf(rec *archive.Record) url.Values {
 	return url.Values{
 		"subject": {rec.Subject}, "body": {rec.Body}, "confidentiality": {rec.Confidentiality},
 		"from": {rec.From}, "to": {rec.To}, "reference": {rec.Reference},
-		"reference_date": {rec.ReferenceDate}, "received_date": {rec.ReceivedDate}, "date": {rec.Date},
+		"reference_date": {rec.ReferenceDate}, "received_date": {rec.ReceivedDate}, "reply_due": {rec.ReplyDue}, "date": {rec.Date},
 		"in_reply_to": {rec.InReplyTo}, "meeting": {rec.Meeting}, "committee": {rec.Committee},
 		"attendees": {strings.Join(rec.Attendees, "\n")}, "apologies": {strings.Join(rec.Apologies, "\n")},
 		"agenda": {strings.Join(rec.Agenda, "\n")}, "tags": {strings.Join(rec.Tags, "، ")},

@@ -65,6 +65,11 @@ type recordLinks struct {
 	Statuses  []string
 	// FollowErr is the field a refused follow-up change was wrong in.
 	FollowErr string
+	// Answer is the outgoing letter registered in reply to a letter that
+	// needs one (ReplyDue), ReplyLate set when there is none and the day
+	// has passed.
+	Answer    *threadRecord
+	ReplyLate bool
 }
 
 type threadRow struct {
@@ -106,6 +111,15 @@ func (u *ui) linksData(c *fiber.Ctx, rec *archive.Record) (recordLinks, error) {
 			continue
 		}
 		l.Thread = append(l.Thread, threadRow{r, rel[r.ID]})
+	}
+	if rec.ReplyDue != "" {
+		for _, r := range l.Thread {
+			if r.Rel == "answered_by" && r.Status != archive.StatusAnnulled {
+				l.Answer = &r.threadRecord
+				break
+			}
+		}
+		l.ReplyLate = l.Answer == nil && rec.ReplyDue < u.s.today()
 	}
 	if rec.Register == archive.Decisions {
 		fu, etag, err := u.s.store.FollowUp(ctx, rec.ID)

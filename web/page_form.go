@@ -218,6 +218,7 @@ func fieldsFrom(reg archive.Register, v url.Values) archive.Fields {
 	switch reg {
 	case archive.Incoming:
 		f.From, f.Reference, f.ReferenceDate, f.ReceivedDate = s("from"), s("reference"), s("reference_date"), s("received_date")
+		f.ReplyDue = s("reply_due")
 	case archive.Outgoing:
 		f.To, f.Date, f.InReplyTo = s("to"), s("date"), s("in_reply_to")
 	case archive.Decisions:
