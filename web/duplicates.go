@@ -45,16 +45,19 @@ func (s *Server) possibleDuplicate(ctx context.Context, u *archive.User, f archi
 	since := s.store.Now().Add(-duplicateWindow)
 	type probe struct {
 		phrase string
+		// likely is a first look at a hit, so that only likely ones are
+		// read from storage; same decides on the stored record.
+		likely func(index.Hit) bool
 		same   func(*archive.Record) bool
 	}
 	var probes []probe
 	if from != "" && ref != "" {
-		probes = append(probes, probe{ref, func(r *archive.Record) bool {
+		probes = append(probes, probe{ref, func(h index.Hit) bool { return sameText(h.From) == from }, func(r *archive.Record) bool {
 			return sameText(r.From) == from && sameText(r.Reference) == ref
 		}})
 	}
 	if subject != "" && date != "" {
-		probes = append(probes, probe{subject, func(r *archive.Record) bool {
+		probes = append(probes, probe{subject, func(h index.Hit) bool { return sameText(h.Subject) == subject }, func(r *archive.Record) bool {
 			return sameText(r.Subject) == subject && r.ReferenceDate == date
 		}})
 	}
@@ -68,6 +71,9 @@ func (s *Server) possibleDuplicate(ctx context.Context, u *archive.User, f archi
 			return nil, err
 		}
 		for _, h := range res.Hits {
+			if !p.likely(h) {
+				continue
+			}
 			rec, _, err := s.store.Get(ctx, h.ID)
 			if err != nil {
 				return nil, err
