@@ -50,6 +50,9 @@ func TestDuplicateWarning(t *testing.T) {
 		t.Errorf("the warned registration made an entry: %d incoming entries, want 2", n)
 	}
 	shot(t, ctx, "duplicate-warning")
+	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
+	shot(t, ctx, "duplicate-warning-phone")
+	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 	step(t, ctx, "register it all the same",
 		chromedp.Click(chromedp.CSS(`#duplicate button[name="confirm_duplicate"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".alert-ok")))

@@ -77,4 +77,8 @@ func TestAwaitingReply(t *testing.T) {
 	if got := strings.Join(awaiting(), ", "); got != plain.ID+", "+soon.ID {
 		t.Errorf("after the edit the dashboard lists %q, want %s then %s", got, plain.ID, soon.ID)
 	}
+	// On a phone the list fits the screen's width.
+	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(1)),
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("ol.awaiting")))
+	shot(t, ctx, "awaiting-dashboard-phone")
 }

@@ -45,6 +45,9 @@ func TestTagsUI(t *testing.T) {
 		t.Errorf("the record page shows the tags %q, want ميزانية and مؤتمر وطني once each", tags)
 	}
 	shot(t, ctx, "tags-record")
+	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
+	shot(t, ctx, "tags-record-phone")
+	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// A tag's link: the search filtered by it, the filter shown filled in.
 	eval[bool](t, ctx, `[...document.querySelectorAll('a.tag')].find(a => a.textContent === 'مؤتمر وطني').click(), true`)
