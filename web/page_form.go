@@ -287,7 +287,6 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 			return c.Status(http.StatusConflict).JSON(fiber.Map{"code": "duplicate", "error": u.catalogues[langOf(c)].text("form.duplicate.short"),
 				"duplicate": fiber.Map{"id": de.Match.ID, "number": de.Match.Number, "year": de.Match.Year, "subject": de.Match.Subject}})
 		}
-		vals.Del("confirm_duplicate")
 		d := formData{Register: reg, Values: vals, FilesLost: len(files), MaxUpload: u.s.cfg.MaxUploadBytes, Duplicate: de.Match}
 		u.addChoices(c, &d)
 		return u.render(c, http.StatusConflict, "form", string(reg), d)
