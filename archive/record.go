@@ -41,21 +41,29 @@ func (r Register) Title() string {
 	return string(r)
 }
 
+// LatinDigit returns the ASCII digit for an Arabic-Indic (٠–٩) or Persian
+// (۰–۹) digit, and any other rune as it is: numbers are typed in either
+// kind, and compared, parsed and stored in one.
+func LatinDigit(r rune) rune {
+	switch {
+	case r >= '٠' && r <= '٩':
+		return '0' + r - '٠'
+	case r >= '۰' && r <= '۹':
+		return '0' + r - '۰'
+	}
+	return r
+}
+
 // RefID turns a reference to an entry of r as a secretary writes it — its
 // number and year, "12/2026", in Western or Eastern Arabic digits — into the
 // entry's ID ("incoming-2026-12"). Anything else is returned as given, for
 // validation to accept (an ID) or refuse.
 func (r Register) RefID(s string) string {
 	t := strings.Map(func(c rune) rune {
-		switch {
-		case c >= '٠' && c <= '٩':
-			return '0' + c - '٠'
-		case c >= '۰' && c <= '۹':
-			return '0' + c - '۰'
-		case c == ' ' || c == '\u200f' || c == '\u200e' || c == '\u061c':
+		if c == ' ' || c == '\u200f' || c == '\u200e' || c == '\u061c' {
 			return -1
 		}
-		return c
+		return LatinDigit(c)
 	}, s)
 	num, year, ok := strings.Cut(t, "/")
 	if !ok || !allDigits(num) || !allDigits(year) || len(year) != 4 || len(num) > 9 {

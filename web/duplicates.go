@@ -90,15 +90,10 @@ func (s *Server) possibleDuplicate(ctx context.Context, u *archive.User, f archi
 // Eastern Arabic digits as Western ones, tatweel dropped.
 func sameText(s string) string {
 	s = strings.Map(func(r rune) rune {
-		switch {
-		case r >= '٠' && r <= '٩':
-			return '0' + r - '٠'
-		case r >= '۰' && r <= '۹':
-			return '0' + r - '۰'
-		case r == 'ـ':
+		if r == 'ـ' {
 			return -1
 		}
-		return unicode.ToLower(r)
+		return unicode.ToLower(archive.LatinDigit(r))
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }

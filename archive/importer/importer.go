@@ -348,15 +348,7 @@ func parseRow(line int, get func(string) string, cols map[string]int) (row, *why
 // toLatinDigits turns Arabic-Indic and Persian digits into ASCII ones, as
 // spreadsheets typed in Arabic often hold them.
 func toLatinDigits(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '٠' && r <= '٩':
-			return '0' + (r - '٠')
-		case r >= '۰' && r <= '۹':
-			return '0' + (r - '۰')
-		}
-		return r
-	}, s)
+	return strings.Map(archive.LatinDigit, s)
 }
 
 // importKey hashes what a row asks to register, so a re-run recognises the
