@@ -124,5 +124,5 @@ func (s *Server) awaitingReply(ctx context.Context, u *archive.User) ([]awaiting
 
 // today is the date in the organisation's time zone, as dates are typed.
 func (s *Server) today() string {
-	return s.store.Now().In(s.store.Location()).Format(time.DateOnly)
+	return s.store.Now().Format(time.DateOnly) // Now is in the organisation's zone
 }

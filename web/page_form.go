@@ -102,7 +102,7 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	today := u.s.store.Now().Format("2006-01-02")
+	today := u.s.today()
 	// A key per form: pressing submit twice registers one entry, not two.
 	vals := url.Values{"confidentiality": {archive.Normal}, "idempotency_key": {randomHex(16)}}
 	switch reg {
