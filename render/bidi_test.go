@@ -114,6 +114,9 @@ var mixedLines = []string{
 	"الهاتف: +212 537 00 00 00",
 	"السنوات 2017-2020 (أربع سنوات)",
 	"راسلونا على secretariat@example.org أو https://example.org/contact",
+	"الموقع https://hizb.ma/قرارات/2026 والبريد 2026.ali@hizb.ma (للاطلاع).",
+	"الفترة 2017 - 2020 والصفحات 12–15 والسنوات ٢٠١٧-٢٠٢٠",
+	"الرقم ك ج/١٤٧/٢٠٢٦ بتاريخ ٧-١٢-٢٠٢٠",
 	"هل حضر الجميع؟ نعم، حضروا؛ شكراً",
 	"الجـــــلسة المسائية",
 	"[ملحق 3] {مسودة} <سري>",
@@ -135,12 +138,12 @@ var mixedLines = []string{
 // FriBidi leaves U+FEFF where the alef of a lam-alef ligature was; we drop it.
 func TestFriBidi(t *testing.T) {
 	needTool(t, "fribidi", "libfribidi-bin")
-	// FriBidi gets the lines with numbers isolated as Sijill isolates them
-	// (see isolateNumbers), and leaves out the isolates as we do.
+	// FriBidi gets the lines with numbers and addresses isolated as Sijill
+	// isolates them (see isolate), and leaves out the isolates as we do.
 	var in []string
 	for _, l := range mixedLines {
 		if r := []rune(l); !firstStrongIsLTR(r) {
-			l = string(isolateNumbers(r))
+			l = string(isolate(r))
 		}
 		in = append(in, l)
 	}
@@ -248,6 +251,11 @@ func TestIsolateNumbers(t *testing.T) {
 		{"قرار رقم 117/2026 بتاريخ 2020/12/07", "قرار رقم 117/2026 بتاريخ 2020/12/07"},
 		{"شارك 120 عضواً و15 عضوة", "شارك 120 عضواً و15 عضوة"},
 		{"ص.ب 1234 الرباط 10000", "ص.ب 1234 الرباط 10000"},
+		{"الفترة 2017 - 2020 كاملة", "الفترة \u20662017 - 2020\u2069 كاملة"},
+		{"الصفحات 12–15 من التقرير", "الصفحات \u206612–15\u2069 من التقرير"},
+		{"السنوات ٢٠١٧-٢٠٢٠", "السنوات \u2066٢٠١٧-٢٠٢٠\u2069"},
+		{"السنوات 2017-2020 (أربع سنوات)", "السنوات 2017-2020 (أربع سنوات)"},
+		{"المادة -5 من", "المادة -5 من"},
 	} {
 		if got := string(isolateNumbers([]rune(tc.in))); got != tc.want {
 			t.Errorf("isolateNumbers(%q) = %q, want %q", tc.in, got, tc.want)
@@ -257,5 +265,34 @@ func TestIsolateNumbers(t *testing.T) {
 	var s shaper
 	if got := s.line("الهاتف: +212 537 00 00 00"); !strings.HasPrefix(got, "+212 537 00 00 00 ") {
 		t.Errorf("the telephone number prints as %q", got)
+	}
+	if got := s.line("الفترة 2017 - 2020 كاملة"); !strings.Contains(got, " 2017 - 2020 ") {
+		t.Errorf("the range prints as %q", got)
+	}
+}
+
+// TestIsolateLinks: a web or e-mail address in an Arabic line is one
+// left-to-right island, without the brackets and punctuation around it.
+func TestIsolateLinks(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"الموقع https://hizb.ma/decisions/2026 للاطلاع", "الموقع \u2066https://hizb.ma/decisions/2026\u2069 للاطلاع"},
+		{"الموقع https://hizb.ma/قرارات/2026 للاطلاع", "الموقع https://hizb.ma/قرارات/2026 للاطلاع"}, // see isolateLinks
+		{"البريد (2026.ali@hizb.ma).", "البريد (\u20662026.ali@hizb.ma\u2069)."},
+		{"زوروا «www.hizb.ma»، شكراً", "زوروا «\u2066www.hizb.ma\u2069»، شكراً"},
+		{"قرار رقم 117/2026 @ المقر", "قرار رقم 117/2026 @ المقر"},
+		{"لا عنوان هنا", "لا عنوان هنا"},
+	} {
+		if got := string(isolateLinks([]rune(tc.in))); got != tc.want {
+			t.Errorf("isolateLinks(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// The printed lines read each address whole, as typed.
+	var s shaper
+	for in, want := range map[string]string{
+		"البريد 2026.ali@hizb.ma لكم": " 2026.ali@hizb.ma ",
+	} {
+		if got := s.line(in); !strings.Contains(got, want) {
+			t.Errorf("%q prints as %q", in, got)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func (s *shaper) prepare(text string) ([]rune, []bidi.Level, bidi.Level) {
 	if firstStrongIsLTR(s.runes) {
 		dir, level = bidi.LeftToRight, 0
 	} else {
-		s.runes = isolateNumbers(s.runes)
+		s.runes = isolate(s.runes)
 	}
 	s.shaped = shape(s.shaped, s.runes)
 	return s.shaped, s.res.resolve(s.shaped, dir), level
@@ -132,16 +132,49 @@ const (
 	pdi = '\u2069'
 )
 
+// isolate wraps in left-to-right isolates what UAX #9 alone would print in
+// reversed pieces in a right-to-left line: addresses, and numbers written
+// with spaces or as ranges.
+func isolate(text []rune) []rune { return isolateNumbers(isolateLinks(text)) }
+
+// isEuropean: the digits UAX #9 classes EN, which a hyphen already joins
+// into one left-to-right run (W4); Arabic-Indic digits (AN) it does not.
+func isEuropean(r rune) bool { return r >= '0' && r <= '9' || r >= '۰' && r <= '۹' }
+
+// rangeDash returns where the number after a range's dash begins when one
+// follows text[at:] — a dash (- – —) with at most one space on each side,
+// and a digit after it — and 0 otherwise.
+func rangeDash(text []rune, at int) int {
+	i := at
+	if i < len(text) && text[i] == ' ' {
+		i++
+	}
+	if i >= len(text) || !strings.ContainsRune("-–—", text[i]) {
+		return 0
+	}
+	i++
+	if i < len(text) && text[i] == ' ' {
+		i++
+	}
+	if i < len(text) && isDigit(text[i]) {
+		return i
+	}
+	return 0
+}
+
 func isDigit(r rune) bool {
 	return r >= '0' && r <= '9' || r >= '٠' && r <= '٩' || r >= '۰' && r <= '۹'
 }
 
 // isolateNumbers wraps in a left-to-right isolate every run of digit groups
 // separated by spaces (a telephone number, +212 537 00 00 00, or a date
-// written 07 12 2026), so that it reads as typed in a right-to-left line.
+// written 07 12 2026), and every range written with a dash (2017 - 2020,
+// 12–15, ٢٠١٧-٢٠٢٠), so that it reads as typed in a right-to-left line.
 // UAX #9 alone lays each group out as a word of the Arabic sentence, from
-// right to left: 00 00 00 537 212+. Runs without a space (117/2026,
-// 2017-2020) already read as typed and are left alone.
+// right to left: 00 00 00 537 212+, and 2020 - 2017 beside an unspaced
+// 2017-2020 that reads left to right. Runs joined by one separator other
+// than a dash (117/2026, 2020/12/07, 7.5) already read as typed and are left
+// alone.
 func isolateNumbers(text []rune) []rune {
 	var out []rune // nil until a run is isolated
 	i := 0
@@ -165,8 +198,12 @@ func isolateNumbers(text []rune) []rune {
 				end++
 			}
 			if end+1 < len(text) && strings.ContainsRune(" -./:", text[end]) && isDigit(text[end+1]) {
-				spaced = spaced || text[end] == ' '
+				spaced = spaced || text[end] == ' ' || text[end] == '-' && !isEuropean(text[end+1])
 				end++
+				continue
+			}
+			if next := rangeDash(text, end); next > 0 {
+				spaced, end = true, next
 				continue
 			}
 			break
@@ -188,4 +225,78 @@ func isolateNumbers(text []rune) []rune {
 		return text
 	}
 	return out
+}
+
+// isolateLinks wraps in a left-to-right isolate every web address and
+// e-mail address of a right-to-left line, so that it reads as it is typed
+// and copied: UAX #9 alone splits https://hizb.ma/قرارات/2026 at its
+// Arabic part and lays the pieces out from right to left
+// (2026/قرارات/https://hizb.ma), and sends the digits that begin
+// 2026.ali@hizb.ma to the far end. An address is a word (between spaces)
+// that holds "://", begins with "www." or holds an "@" followed by a dot;
+// brackets and punctuation around it stay outside the isolate. An address
+// with Arabic letters in it (https://hizb.ma/قرارات) is left to UAX #9:
+// isolated, it reads as typed but poppler, which orders a line's words
+// by their own direction, copies it out in pieces
+// (قرارات/https://hizb.ma/2026), and a print must copy out as typed.
+func isolateLinks(text []rune) []rune {
+	var out []rune // nil until an address is isolated
+	for i := 0; i < len(text); {
+		if text[i] == ' ' {
+			if out != nil {
+				out = append(out, ' ')
+			}
+			i++
+			continue
+		}
+		end := i
+		for end < len(text) && text[end] != ' ' {
+			end++
+		}
+		lo, hi := i, end
+		for lo < hi && strings.ContainsRune("([{«\"'", text[lo]) {
+			lo++
+		}
+		for hi > lo && strings.ContainsRune(".,;:!?)]}»\"'،؛؟", text[hi-1]) {
+			hi--
+		}
+		if !isAddress(string(text[lo:hi])) || hasRTL(text[lo:hi]) {
+			if out != nil {
+				out = append(out, text[i:end]...)
+			}
+			i = end
+			continue
+		}
+		if out == nil {
+			out = append(make([]rune, 0, len(text)+8), text[:i]...)
+		}
+		out = append(out, text[i:lo]...)
+		out = append(append(append(out, lri), text[lo:hi]...), pdi)
+		out = append(out, text[hi:end]...)
+		i = end
+	}
+	if out == nil {
+		return text
+	}
+	return out
+}
+
+// isAddress reports whether word is a web or e-mail address (see
+// isolateLinks).
+func isAddress(word string) bool {
+	if strings.Contains(word, "://") || strings.HasPrefix(strings.ToLower(word), "www.") {
+		return true
+	}
+	at := strings.IndexByte(word, '@')
+	return at > 0 && strings.Contains(word[at+1:], ".")
+}
+
+// hasRTL reports whether text holds a right-to-left letter.
+func hasRTL(text []rune) bool {
+	for _, r := range text {
+		if p, _ := xbidi.LookupRune(r); p.Class() == xbidi.R || p.Class() == xbidi.AL {
+			return true
+		}
+	}
+	return false
 }
