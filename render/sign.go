@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -24,10 +25,10 @@ import (
 // anyone holding a register book or a record print can check, in any PDF
 // reader, that it is the file the secretariat issued and that not a byte has
 // changed since — the closing certificate with the hash chain's head
-// included. The signature is a CMS detached signature with the signing
-// certificate as a signed attribute (PAdES's baseline attributes, written by
-// github.com/digitorus/pdfsign as an incremental update, which PDF/A-2
-// allows). A nil *Signer signs nothing.
+// included. The signature is a PAdES baseline one (ETSI.CAdES.detached, see
+// cades.go) in an incremental update laid out by
+// github.com/digitorus/pdfsign, which PDF/A-2 allows. A nil *Signer signs
+// nothing.
 type Signer struct {
 	key   crypto.Signer
 	cert  *x509.Certificate
@@ -146,7 +147,8 @@ func (s *Signer) sign(dst io.Writer, src io.ReadSeeker, size int64, reason strin
 		return fmt.Errorf("render: sign: %w", err)
 	}
 	chain := append([]*x509.Certificate{s.cert}, s.chain...)
-	err = sign.Sign(src, dst, rdr, size, sign.SignData{
+	var out bytes.Buffer // pdfsign holds the whole file in memory too
+	err = sign.Sign(src, &out, rdr, size, sign.SignData{
 		Signature: sign.SignDataSignature{
 			Info: sign.SignDataSignatureInfo{
 				Name:   asciiOnly(s.cert.Subject.CommonName),
@@ -162,6 +164,12 @@ func (s *Signer) sign(dst io.Writer, src io.ReadSeeker, size int64, reason strin
 		CertificateChains: [][]*x509.Certificate{chain},
 	})
 	if err != nil {
+		return fmt.Errorf("render: sign: %w", err)
+	}
+	if err := toPAdES(out.Bytes(), s.key, s.cert, s.chain); err != nil {
+		return err
+	}
+	if _, err := dst.Write(out.Bytes()); err != nil {
 		return fmt.Errorf("render: sign: %w", err)
 	}
 	return nil

@@ -3,8 +3,13 @@ package render
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -47,6 +54,38 @@ func pdfsig(t *testing.T, path string) string {
 	return string(out)
 }
 
+// cmsPrint returns OpenSSL's reading of the CMS signature of the signed PDF
+// at path (the last /Contents hex string framed by its /ByteRange).
+func cmsPrint(t *testing.T, path string) string {
+	t.Helper()
+	needTool(t, "openssl", "openssl")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := lastByteRange(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := hex.DecodeString(string(b[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatalf("the signature's /Contents: %v", err)
+	}
+	var der cryptobyte.String // the CMS, without the zeros padding it
+	if in := cryptobyte.String(room); !in.ReadASN1Element(&der, cbasn1.SEQUENCE) {
+		t.Fatal("the signature's /Contents holds no DER sequence")
+	}
+	sig := filepath.Join(t.TempDir(), "sig.der")
+	if err := os.WriteFile(sig, der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", sig).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
 // TestSignedBook: a register book signed with the organisation's key is
 // verified by poppler's pdfsig — valid, by the configured certificate, over
 // the whole file — and shown as altered once one byte of it changes. The
@@ -62,10 +101,24 @@ func TestSignedBook(t *testing.T) {
 		"Signature is Valid",
 		"Signer Certificate Common Name: " + org,
 		"Total document signed",
-		"Signature Type: adbe.pkcs7.detached",
+		"Signature Type: ETSI.CAdES.detached",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdfsig does not say %q:\n%s", want, out)
+		}
+	}
+	// PAdES baseline's signed attributes, read by OpenSSL: the content
+	// type, the message digest and the signing certificate, and no CMS
+	// signing time (the signature dictionary's /M carries it).
+	attrs := cmsPrint(t, path)
+	for _, want := range []string{"contentType", "messageDigest", "signingCertificateV2"} {
+		if !strings.Contains(attrs, want) {
+			t.Errorf("the signature's CMS has no %s:\n%s", want, attrs)
+		}
+	}
+	for _, not := range []string{"signingTime", "1.2.840.113583.1.1.8"} {
+		if strings.Contains(attrs, not) {
+			t.Errorf("the signature's CMS holds %s, which PAdES baseline leaves out:\n%s", not, attrs)
 		}
 	}
 	pages := pageTexts(t, path)
@@ -94,6 +147,52 @@ func TestSignedBook(t *testing.T) {
 	// No key: no signature.
 	if out := pdfsig(t, writeBook(t, bookOptions(), sampleRecords(3))); !strings.Contains(out, "does not contain any signatures") {
 		t.Errorf("an unsigned book holds a signature:\n%s", out)
+	}
+}
+
+// TestSignedWithRSA: a key from a certificate authority is most often RSA;
+// a record print signed with one is valid for pdfsig too.
+func TestSignedWithRSA(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(20261201),
+		Subject:      pkix.Name{CommonName: "Secretariat RSA test"},
+		NotBefore:    printedAt.Add(-time.Hour),
+		NotAfter:     printedAt.AddDate(5, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSigner(key, cert, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := testRecord(7, "طلب موافقة", "")
+	path := filepath.Join(t.TempDir(), "rsa.pdf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordPrint(context.Background(), f, PrintOptions{Now: printedAt, Signer: s}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := pdfsig(t, path)
+	for _, want := range []string{"Signature is Valid", "Common Name: Secretariat RSA test", "Signature Type: ETSI.CAdES.detached", "Signing Hash Algorithm: SHA-256"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pdfsig does not say %q:\n%s", want, out)
+		}
 	}
 }
 
