@@ -9,7 +9,7 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 # The second S3 implementation the Bucket suite runs against (POSIX back end).
 VERSITYGW := $(BIN)/versitygw
 VERSITYGW_VERSION := v1.8.0
-DEBS      := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils chromium unicode-data libfribidi-bin fonts-hosny-amiri postgresql
+DEBS      := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils chromium unicode-data libfribidi-bin fonts-hosny-amiri postgresql zbar-tools openssl
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA      ?= ./data
 
