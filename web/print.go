@@ -102,12 +102,7 @@ func (s *Server) printRecord(c *fiber.Ctx) error {
 	if err := render.RecordPrint(c.UserContext(), &buf, opt, rec); err != nil {
 		return err
 	}
-	if rec.Confidentiality == archive.Confidential {
-		// A printed confidential record leaves the archive: audited like a
-		// download of its files.
-		_ = s.store.Audit(c.UserContext(), archive.Event{Actor: user(c).Username, Action: archive.ActionExport,
-			Target: rec.ID, Detail: "print.pdf", Remote: c.IP()})
-	}
+	s.auditPrint(c, rec, "print.pdf")
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, contentDisposition("inline", rec.ID+".pdf"))
 	return c.Send(buf.Bytes())

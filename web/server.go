@@ -56,6 +56,10 @@ type Config struct {
 	// Signer, if set, signs register books, record prints and the
 	// follow-up report with the organisation's key.
 	Signer *render.Signer
+	// PublicURL is the address members reach the server at
+	// (https://sijill.example.org), written into the QR codes of
+	// registration stamps; empty: the address each request came to.
+	PublicURL string
 }
 
 func proxyHeader(cfg Config) string {
@@ -255,6 +259,8 @@ func (s *Server) routes() {
 	api.Get("/registers/:register/:year/book.pdf", s.require(archive.PermPrint), s.book)
 	api.Get("/registers/:register/:year/bag.zip", s.require(archive.PermAudit), s.exportBag)
 	api.Get("/records/:id/print.pdf", s.require(archive.PermRead), s.printRecord)
+	api.Get("/records/:id/stamp.pdf", s.require(archive.PermRead), s.stampLabel)
+	api.Get("/records/:id/attachments/:sha256/stamped.pdf", s.require(archive.PermRead), s.stampedPage)
 	api.Get("/search", s.require(archive.PermRead), s.search)
 	api.Get("/followup", s.require(archive.PermRead), s.listFollowUps)
 	api.Get("/followup/report.pdf", s.require(archive.PermRead), s.followupReport)

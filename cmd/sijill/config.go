@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,9 @@ type Config struct {
 	// Empty: prints are not signed.
 	SignKey, SignCert        string
 	SignP12, SignP12Password string
+	// PublicURL is the address members open Sijill at, written into the
+	// QR codes of registration stamps.
+	PublicURL string
 }
 
 // parseConfig reads the environment first and lets flags override it.
@@ -80,6 +84,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	minFree := fs.String("index-min-free-mb", env("SIJILL_INDEX_MIN_FREE_MB", "64"), "free disk space the search index keeps under --data; below it, writes wait in the bucket (SIJILL_INDEX_MIN_FREE_MB)")
 	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
 	tessdata := fs.String("tessdata", env("SIJILL_TESSDATA", ""), "folder of Tesseract's models, with the better Arabic model make deps installs; empty: Tesseract's own (SIJILL_TESSDATA)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("SIJILL_PUBLIC_URL", ""), "the address members open Sijill at, for the QR codes of registration stamps; empty: the address a request came to (SIJILL_PUBLIC_URL)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -121,6 +126,11 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("SIJILL_MAX_CONNS_PER_IP %q: want a number, at least 1", *perIP)
 	}
 	cfg.Tessdata = *tessdata
+	if u := cfg.PublicURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			return nil, fmt.Errorf("SIJILL_PUBLIC_URL %q: want an address such as https://sijill.example.org", u)
+		}
+	}
 	if cfg.OCRWorkers, err = strconv.Atoi(*ocrWorkers); err != nil || cfg.OCRWorkers < 0 || cfg.OCRWorkers > 256 {
 		return nil, fmt.Errorf("SIJILL_OCR_WORKERS %q: want a number from 0 (one per core less one) to 256", *ocrWorkers)
 	}

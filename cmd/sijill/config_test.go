@@ -17,6 +17,8 @@ func TestConfigErrors(t *testing.T) {
 		{"SIJILL_LOG_LEVEL", "loud"},
 		{"SIJILL_TRUSTED_PROXIES", "10.0.0.1, proxy.local"},
 		{"SIJILL_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"SIJILL_PUBLIC_URL", "sijill.hizb.ma"},
+		{"SIJILL_PUBLIC_URL", "ftp://sijill.hizb.ma"},
 	} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			getenv := func(k string) string {

@@ -233,6 +233,20 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/records/:id/print.pdf", "confidential", func(*testing.T, string, string) req {
 			return req{path: "/api/v1/records/" + C + "/print.pdf"}
 		}, [5]int{ok, ok, nf, ok, no}},
+		{"GET", "/api/v1/records/:id/stamp.pdf", "normal", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + N + "/stamp.pdf"}
+		}, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/records/:id/stamp.pdf", "confidential", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + C + "/stamp.pdf"}
+		}, [5]int{ok, ok, nf, ok, no}},
+		// The fixture's files are PDFs without a page to draw: those who see
+		// the record are told so (400), the others learn nothing (404).
+		{"GET", "/api/v1/records/:id/attachments/:sha256/stamped.pdf", "normal", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + N + "/attachments/" + f.normalFile + "/stamped.pdf"}
+		}, [5]int{bad, bad, bad, bad, no}},
+		{"GET", "/api/v1/records/:id/attachments/:sha256/stamped.pdf", "confidential", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + C + "/attachments/" + f.secretFile + "/stamped.pdf"}
+		}, [5]int{bad, bad, nf, bad, no}},
 		{"GET", "/api/v1/search", "", func(*testing.T, string, string) req { return req{path: "/api/v1/search?q=" + urlQuery("اجتماع")} }, [5]int{ok, ok, ok, ok, no}},
 		{"GET", "/api/v1/users", "", func(*testing.T, string, string) req { return req{path: "/api/v1/users"} }, [5]int{ok, deny, deny, deny, no}},
 		{"POST", "/api/v1/users", "", func(*testing.T, string, string) req {
@@ -344,7 +358,7 @@ func TestConfidentialRecordsDoNotLeak(t *testing.T) {
 		if list.Total != want || len(list.Records) != want {
 			t.Errorf("%s: the register lists %d records (total %d), want %d", role, len(list.Records), list.Total, want)
 		}
-		for _, p := range []string{"", "/history", "/print.pdf", "/attachments/" + f.secretFile, "/attachments/" + f.secretFile + "?download=1"} {
+		for _, p := range []string{"", "/history", "/print.pdf", "/stamp.pdf", "/attachments/" + f.secretFile, "/attachments/" + f.secretFile + "?download=1"} {
 			resp, data := c.raw("GET", "/api/v1/records/"+f.secret.ID+p, nil, "", nil)
 			wantSt := map[bool]int{true: 200, false: 404}[sees]
 			if resp.StatusCode != wantSt {
@@ -367,8 +381,8 @@ func TestConfidentialRecordsDoNotLeak(t *testing.T) {
 			for _, e := range evs.Events {
 				got[e.Action]++
 			}
-			if got[archive.ActionExport] != 1 || got[archive.ActionDownload] != 2 {
-				t.Errorf("%s printed and downloaded the confidential record; the audit trail shows %+v", role, evs.Events)
+			if got[archive.ActionExport] != 2 || got[archive.ActionDownload] != 2 {
+				t.Errorf("%s printed, stamped and downloaded the confidential record; the audit trail shows %+v", role, evs.Events)
 			}
 		}
 	}

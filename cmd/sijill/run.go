@@ -197,7 +197,7 @@ func (m *Main) Open(ctx context.Context) error {
 		SecureCookies: m.Config.SecureCookies, Organisation: m.Config.Organisation,
 		TrustedProxies: m.Config.TrustedProxies, ProxyHeader: m.Config.ProxyHeader,
 		HeaderTimeout: m.Config.HeaderTimeout, BodyIdle: m.Config.BodyIdle, MaxConnsPerIP: m.Config.MaxConnsPerIP,
-		Signer: signer,
+		Signer: signer, PublicURL: m.Config.PublicURL,
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
 	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger, Tessdata: m.Config.Tessdata,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -394,6 +395,26 @@ func TestUI(t *testing.T) {
 	}
 	cancelWait()
 	shot(t, ctx, "05-record")
+
+	// The registration stamp, as the secretary prints it from the page: the
+	// label and the scan's first page with the stamp, fetched by the
+	// browser's own session; their QR codes open this entry.
+	for _, sel := range []string{"a[data-stamp]", "a[data-stamped]"} {
+		b64 := eval[string](t, ctx, `(async () => {
+			const r = await fetch(document.querySelector('`+sel+`').href);
+			if (r.headers.get('Content-Type') !== 'application/pdf') return 'status ' + r.status;
+			const b = new Uint8Array(await r.arrayBuffer());
+			let s = ''; for (const c of b) s += String.fromCharCode(c);
+			return btoa(s);
+		})()`, chromedp.EvalAwaitPromise)
+		pdf, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatalf("%s from the record page: %s", sel, b64)
+		}
+		if q := qrOf(t, pdf); !strings.HasSuffix(q, "/records/"+id) || !strings.HasPrefix(q, "http") {
+			t.Errorf("%s from the record page: its QR code reads %q, want the address of /records/%s", sel, q, id)
+		}
+	}
 
 	// More pages of the same letter from the picker on the record page: one
 	// request per file, each with its progress bar, and the page shows them.
