@@ -180,6 +180,18 @@ type Attachment struct {
 	ContentType string    `json:"content_type"`
 	AddedAt     time.Time `json:"added_at"`
 	AddedBy     string    `json:"added_by,omitempty"`
+	// Corrected, when a person has corrected the text read from the file
+	// (OCR or its PDF text layer), names the corrected text, kept beside
+	// the machine's (see CorrectText); search reads it instead.
+	Corrected *TextCorrection `json:"text_correction,omitempty"`
+}
+
+// TextCorrection says which corrected text an attachment has, who wrote it
+// and when. Earlier corrections stay in the record's earlier versions.
+type TextCorrection struct {
+	SHA256 string    `json:"sha256"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
 }
 
 // Chain is the fixity link of a register entry: Prev is the Hash of the previous

@@ -51,7 +51,8 @@ func (s *Store) Texts(ctx context.Context, rec *Record) ([]string, error) {
 }
 
 // TextsOf is Texts with the files that have no text stored yet (by SHA-256),
-// so the index knows to look again once they have.
+// so the index knows to look again once they have. A file's text is its
+// correction when a person corrected it (CorrectText).
 func (s *Store) TextsOf(ctx context.Context, rec *Record) (texts, missing []string, err error) {
 	seen := map[string]bool{}
 	for _, a := range rec.Attachments {
@@ -59,7 +60,7 @@ func (s *Store) TextsOf(ctx context.Context, rec *Record) (texts, missing []stri
 			continue
 		}
 		seen[a.SHA256] = true
-		t, ok, err := s.Text(ctx, a.SHA256)
+		t, _, ok, err := s.AttachmentText(ctx, a)
 		if err != nil {
 			return nil, nil, err
 		}

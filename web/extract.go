@@ -87,3 +87,78 @@ func (s *Server) ocrHealth() fiber.Map {
 		"model": t.Model, "model_note": t.ModelNote,
 		"workers": s.extractor.Workers(), "queued": s.extractor.Queued()}
 }
+
+// attachmentText is the text of a file as the record page and the API show
+// it: a person's correction, or what was read from the file.
+type attachmentText struct {
+	Text      string                  `json:"text"`
+	Corrected *archive.TextCorrection `json:"correction,omitempty"`
+}
+
+// attachmentTexts reads the text of each of rec's files that has one.
+func (s *Server) attachmentTexts(c *fiber.Ctx, rec *archive.Record) (map[string]attachmentText, error) {
+	out := map[string]attachmentText{}
+	for _, a := range rec.Attachments {
+		if _, done := out[a.SHA256]; done {
+			continue
+		}
+		t, _, ok, err := s.store.AttachmentText(c.UserContext(), a)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[a.SHA256] = attachmentText{Text: t, Corrected: a.Corrected}
+		}
+	}
+	return out, nil
+}
+
+// attachmentFile finds the attachment named by the route's :sha256 in rec.
+func attachmentFile(c *fiber.Ctx, rec *archive.Record) (*archive.Attachment, error) {
+	for i := range rec.Attachments {
+		if rec.Attachments[i].SHA256 == c.Params("sha256") {
+			return &rec.Attachments[i], nil
+		}
+	}
+	return nil, archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
+}
+
+// getText answers the text of one of a record's files: the correction when
+// a person made one (with who and when), else what was read from the file.
+func (s *Server) getText(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	att, err := attachmentFile(c, rec)
+	if err != nil {
+		return err
+	}
+	t, _, ok, err := s.store.AttachmentText(c.UserContext(), *att)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return archive.Errorf(archive.ENOTFOUND, "the text of this file has not been read yet")
+	}
+	return c.JSON(attachmentText{Text: t, Corrected: att.Corrected})
+}
+
+// correctText keeps a person's correction of a file's text ({"text": ...}).
+func (s *Server) correctText(c *fiber.Ctx) error {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Text string `json:"text"`
+	}
+	if err := s.decodeJSON(c, &body); err != nil {
+		return err
+	}
+	upd, err := s.store.CorrectText(c.UserContext(), user(c).Username, rec.ID, c.Params("sha256"), body.Text)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.withTextStatus(c.UserContext(), upd))
+}

@@ -32,6 +32,12 @@ type recordData struct {
 	// TextPending: some file is still being read; the page reloads itself
 	// when none is (app.js).
 	TextPending bool
+	// Texts is the text of each file that has one, by SHA-256: the
+	// correction a person made, or what was read from the file — shown on
+	// the page, and for writers in a form to correct it.
+	Texts map[string]attachmentText
+	// TextSaved is the file whose corrected text was just saved.
+	TextSaved string
 	// Links: the thread, a meeting's decisions, a decision's follow-up (page_followup.go).
 	Links recordLinks
 	// FollowSaved: the follow-up form was just saved.
@@ -52,6 +58,9 @@ func (u *ui) recordShow(c *fiber.Ctx) error {
 	d.Created = c.Query("created") != ""
 	d.Annulled = c.Query("annulled") != ""
 	d.Updated = c.Query("updated") != ""
+	if sum := c.Query("text"); archive.ValidSHA256(sum) {
+		d.TextSaved = sum
+	}
 	return u.render(c, http.StatusOK, "record", string(rec.Register), d)
 }
 
@@ -76,6 +85,9 @@ func (u *ui) recordData(c *fiber.Ctx, rec *archive.Record, etag string) (*record
 		return nil, err
 	}
 	d.FollowSaved = c.Query("followup") != ""
+	if d.Texts, err = u.s.attachmentTexts(c, rec); err != nil {
+		return nil, err
+	}
 	if x := u.s.extractor; x != nil {
 		d.Text = map[string]extract.Status{}
 		for _, a := range rec.Attachments {
@@ -130,4 +142,21 @@ func (u *ui) recordAnnul(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/records/"+rec.ID+"?annulled=1", http.StatusSeeOther)
+}
+
+// recordText saves a person's correction of the text read from one of the
+// record's files, and shows the record again.
+func (u *ui) recordText(c *fiber.Ctx) error {
+	vals, _, err := u.readPostedForm(c, false)
+	if err != nil {
+		return err
+	}
+	rec, _, err := u.s.visibleRecord(c)
+	if err != nil {
+		return err
+	}
+	if _, err := u.s.store.CorrectText(c.UserContext(), user(c).Username, rec.ID, c.Params("sha256"), vals.Get("text")); err != nil {
+		return err
+	}
+	return c.Redirect("/records/"+rec.ID+"?text="+c.Params("sha256")+"#file-"+c.Params("sha256"), http.StatusSeeOther)
 }

@@ -64,6 +64,7 @@ func (s *Server) pageRoutes() {
 	app.Get("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordEdit))
 	app.Post("/records/:id/edit", u.auth, u.need(archive.PermWrite), u.page(u.recordUpdate))
 	app.Post("/records/:id/annul", u.auth, u.need(archive.PermWrite), u.page(u.recordAnnul))
+	app.Post("/records/:id/text/:sha256", u.auth, u.need(archive.PermWrite), u.page(u.recordText))
 	app.Post("/records/:id/followup", u.auth, u.need(archive.PermWrite), u.page(u.followupSubmit))
 	app.Get("/followup", u.auth, u.need(archive.PermRead), u.page(u.followupPage))
 	app.Get("/import", u.auth, u.need(archive.PermUsers), u.page(u.importPage))

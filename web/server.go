@@ -261,6 +261,8 @@ func (s *Server) routes() {
 	api.Get("/records/:id/print.pdf", s.require(archive.PermRead), s.printRecord)
 	api.Get("/records/:id/stamp.pdf", s.require(archive.PermRead), s.stampLabel)
 	api.Get("/records/:id/attachments/:sha256/stamped.pdf", s.require(archive.PermRead), s.stampedPage)
+	api.Get("/records/:id/attachments/:sha256/text", s.require(archive.PermRead), s.getText)
+	api.Put("/records/:id/attachments/:sha256/text", s.require(archive.PermWrite), s.correctText)
 	api.Get("/search", s.require(archive.PermRead), s.search)
 	api.Get("/followup", s.require(archive.PermRead), s.listFollowUps)
 	api.Get("/followup/report.pdf", s.require(archive.PermRead), s.followupReport)

@@ -69,14 +69,9 @@ func (s *Server) stampedPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var att *archive.Attachment
-	for i := range rec.Attachments {
-		if rec.Attachments[i].SHA256 == c.Params("sha256") {
-			att = &rec.Attachments[i]
-		}
-	}
-	if att == nil {
-		return archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
+	att, err := attachmentFile(c, rec)
+	if err != nil {
+		return err
 	}
 	opt, err := s.stampOptions(c, rec)
 	if err != nil {

@@ -247,6 +247,18 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/records/:id/attachments/:sha256/stamped.pdf", "confidential", func(*testing.T, string, string) req {
 			return req{path: "/api/v1/records/" + C + "/attachments/" + f.secretFile + "/stamped.pdf"}
 		}, [5]int{bad, bad, nf, bad, no}},
+		{"PUT", "/api/v1/records/:id/attachments/:sha256/text", "normal", func(*testing.T, string, string) req {
+			return jsonReq("/api/v1/records/"+N+"/attachments/"+f.normalFile+"/text", map[string]string{"text": "نص مصحح"})
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"PUT", "/api/v1/records/:id/attachments/:sha256/text", "confidential", func(*testing.T, string, string) req {
+			return jsonReq("/api/v1/records/"+C+"/attachments/"+f.secretFile+"/text", map[string]string{"text": "نص مصحح"})
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"GET", "/api/v1/records/:id/attachments/:sha256/text", "normal", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + N + "/attachments/" + f.normalFile + "/text"}
+		}, [5]int{ok, ok, ok, ok, no}},
+		{"GET", "/api/v1/records/:id/attachments/:sha256/text", "confidential", func(*testing.T, string, string) req {
+			return req{path: "/api/v1/records/" + C + "/attachments/" + f.secretFile + "/text"}
+		}, [5]int{ok, ok, nf, ok, no}},
 		{"GET", "/api/v1/search", "", func(*testing.T, string, string) req { return req{path: "/api/v1/search?q=" + urlQuery("اجتماع")} }, [5]int{ok, ok, ok, ok, no}},
 		{"GET", "/api/v1/users", "", func(*testing.T, string, string) req { return req{path: "/api/v1/users"} }, [5]int{ok, deny, deny, deny, no}},
 		{"POST", "/api/v1/users", "", func(*testing.T, string, string) req {

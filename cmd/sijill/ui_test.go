@@ -460,6 +460,27 @@ func TestUI(t *testing.T) {
 		t.Errorf("highlighted words: %q", marks)
 	}
 	shot(t, ctx, "06-search")
+
+	// The scan's text, as read, is on the record page: the secretary puts
+	// right what the machine could not read, and search finds the word.
+	step(t, ctx, "correct a scan's text",
+		chromedp.Navigate(base+"/records/"+id),
+		chromedp.WaitVisible(chromedp.CSS("details.attachment-text summary")),
+		chromedp.Click(chromedp.CSS("details.attachment-text summary")),
+		chromedp.WaitVisible(chromedp.CSS("details.attachment-text textarea")),
+		chromedp.SetValue(chromedp.CSS("details.attachment-text textarea"), "دعوة إلى اجتماع اللجنة الزعفرانية"),
+		chromedp.Click(chromedp.CSS("details.attachment-text button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("details.attachment-text .badge")))
+	if got := text(t, ctx, "details.attachment-text .badge"); !strings.Contains(got, "admin") {
+		t.Errorf("the corrected text does not say who corrected it: %q", got)
+	}
+	shot(t, ctx, "06b-text-corrected")
+	step(t, ctx, "search the corrected word",
+		chromedp.Navigate(base+"/search?q="+url.QueryEscape("الزعفرانية")),
+		chromedp.WaitVisible(chromedp.CSS(".hit")))
+	if hits := eval[[]string](t, ctx, `[...document.querySelectorAll('.hit h3 a')].map(a => a.getAttribute('href'))`); len(hits) != 1 || hits[0] != "/records/"+id {
+		t.Errorf("search for the corrected word الزعفرانية: %q, want /records/%s", hits, id)
+	}
 	step(t, ctx, "open the hit", chromedp.Click(chromedp.CSS(".hit h3 a")), chromedp.WaitVisible(chromedp.CSS("img.scan")))
 
 	// Annul the wrong entry: a reason is required, and given it stays in
