@@ -83,7 +83,9 @@ func TestTextCorrection(t *testing.T) {
 	if len(hist.Versions) != 3 || !strings.Contains(string(hist.Versions[2]), `"text_correction"`) {
 		t.Errorf("history holds %d earlier versions, want the registration, the upload and the first correction", len(hist.Versions))
 	}
-	var audit struct{ Events []struct{ Action, Detail string } }
+	var audit struct {
+		Events []struct{ Action, Detail string }
+	}
 	adminA.call("GET", "/api/v1/audit?target="+rec.ID, nil, nil, &audit)
 	n := 0
 	for _, e := range audit.Events {
