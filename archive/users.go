@@ -68,6 +68,15 @@ type User struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	Prefs        Prefs     `json:"prefs"`
+}
+
+// Prefs is how a user wants numbers and dates shown, on the pages and as
+// the default of the prints: many Arab administrations write Eastern
+// Arabic digits (١٢٣) and date letters by the Hijri calendar too.
+type Prefs struct {
+	EasternDigits bool `json:"eastern_digits"`
+	Hijri         bool `json:"hijri"`
 }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
@@ -180,6 +189,7 @@ type UserUpdate struct {
 	Password *string `json:"password"`
 	Role     *string `json:"role"`
 	Disabled *bool   `json:"disabled"`
+	Prefs    *Prefs  `json:"prefs"`
 }
 
 // UpdateUser applies up to the account, compare-and-swap on its stored version.
@@ -207,6 +217,10 @@ func (s *Store) UpdateUser(ctx context.Context, actor, username string, up UserU
 		if up.Disabled != nil {
 			u.Disabled = *up.Disabled
 			what = append(what, fmt.Sprintf("disabled=%v", u.Disabled))
+		}
+		if up.Prefs != nil {
+			u.Prefs = *up.Prefs
+			what = append(what, fmt.Sprintf("prefs eastern_digits=%v hijri=%v", u.Prefs.EasternDigits, u.Prefs.Hijri))
 		}
 		u.UpdatedAt = s.now().UTC()
 		b := marshal(u)

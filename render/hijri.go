@@ -50,3 +50,7 @@ func julianDay(y, m, d int) int {
 	m = m + 12*a - 3
 	return d + (153*m+2)/5 + 365*y + y/4 - y/100 + y/400 - 32045
 }
+
+// HijriDate is the tabular Islamic date of t (see hijri), for the pages that
+// show it beside the Gregorian date; year 0 before the Hijra.
+func HijriDate(t time.Time) (year, month, day int) { return hijri(t) }

@@ -102,7 +102,22 @@ func (s *Server) logout(c *fiber.Ctx) error {
 
 func (s *Server) me(c *fiber.Ctx) error {
 	u := user(c)
-	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role})
+	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role, "prefs": u.Prefs})
+}
+
+// setPrefs sets the user's own display preferences (Eastern digits, Hijri
+// dates), on the pages and as the default of the prints.
+func (s *Server) setPrefs(c *fiber.Ctx) error {
+	var p archive.Prefs
+	if err := s.decodeJSON(c, &p); err != nil {
+		return err
+	}
+	u := user(c)
+	upd, err := s.store.UpdateUser(c.UserContext(), u.Username, u.Username, archive.UserUpdate{Prefs: &p})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"username": upd.Username, "role": upd.Role, "prefs": upd.Prefs})
 }
 
 // decodeJSON reads a JSON body strictly: a malformed body or an unknown field is

@@ -21,6 +21,8 @@ type accountData struct {
 	// sessions it ended.
 	Changed bool
 	Ended   int
+	// PrefsSaved is set after the display preferences were saved.
+	PrefsSaved bool
 }
 
 // E is the error message for field name.
@@ -40,6 +42,7 @@ func (u *ui) accountPage(c *fiber.Ctx) error {
 		d.Changed = true
 		d.Ended, _ = strconv.Atoi(v)
 	}
+	d.PrefsSaved = c.Query("prefs") != ""
 	return u.renderAccount(c, http.StatusOK, d)
 }
 
@@ -98,6 +101,21 @@ func (u *ui) accountPassword(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/account?changed="+strconv.Itoa(n), http.StatusSeeOther)
+}
+
+// accountPrefs saves the user's display preferences: Eastern Arabic digits
+// and Hijri dates on the pages, and as the default of the prints.
+func (u *ui) accountPrefs(c *fiber.Ctx) error {
+	vals, err := u.readPlainForm(c)
+	if err != nil {
+		return err
+	}
+	p := archive.Prefs{EasternDigits: vals.Get("eastern_digits") == "yes", Hijri: vals.Get("hijri") == "yes"}
+	usr := user(c)
+	if _, err := u.s.store.UpdateUser(c.UserContext(), usr.Username, usr.Username, archive.UserUpdate{Prefs: &p}); err != nil {
+		return err
+	}
+	return c.Redirect("/account?prefs=1", http.StatusSeeOther)
 }
 
 // accountLogoutAll ends every session of the user, this one included (a

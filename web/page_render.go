@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sijill/sijill/archive"
 	"github.com/sijill/sijill/archive/importer"
+	"github.com/sijill/sijill/render"
 )
 
 //go:embed templates
@@ -183,14 +185,67 @@ func (v *view) Time(t any) string {
 		if t.IsZero() {
 			return ""
 		}
-		return "\u2066" + t.In(v.loc).Format("2006-01-02 15:04") + "\u2069"
+		return "\u2066" + v.digits(t.In(v.loc).Format("2006-01-02 15:04")) + "\u2069"
 	case *time.Time:
 		if t == nil || t.IsZero() {
 			return ""
 		}
-		return "\u2066" + t.In(v.loc).Format("2006-01-02 15:04") + "\u2069"
+		return "\u2066" + v.digits(t.In(v.loc).Format("2006-01-02 15:04")) + "\u2069"
 	}
 	return ""
+}
+
+// digits writes s's ASCII digits as Eastern Arabic ones when the user
+// prefers them.
+func (v *view) digits(s string) string {
+	if v.User == nil || !v.User.Prefs.EasternDigits {
+		return s
+	}
+	return easternDigits(s)
+}
+
+func easternDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r - '0' + '٠'
+		}
+		return r
+	}, s)
+}
+
+// numberSpan finds what the templates mark as a number or a date: a span of
+// class refno or date holding plain text.
+var numberSpan = regexp.MustCompile(`<span class="(refno|date)"([^>]*)>([^<]*)</span>`)
+
+// isoDate is a date as the records and templates write it.
+var isoDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
+
+// withPrefs applies the user's display preferences to a rendered page: the
+// numbers and dates the templates mark (numberSpan) in Eastern Arabic
+// digits, and the Hijri date beside each Gregorian date. Only those spans
+// change — what people typed (subjects, texts, form values) is shown as
+// typed, and addresses and attributes are never touched.
+func (v *view) withPrefs(page []byte) []byte {
+	if v.User == nil || v.User.Prefs == (archive.Prefs{}) {
+		return page
+	}
+	p := v.User.Prefs
+	return numberSpan.ReplaceAllFunc(page, func(m []byte) []byte {
+		sub := numberSpan.FindSubmatch(m)
+		class, attrs, text := string(sub[1]), string(sub[2]), string(sub[3])
+		var hijri string
+		if d := isoDate.FindStringSubmatch(text); class == "date" && p.Hijri && d != nil {
+			if t, err := time.Parse(time.DateOnly, text); err == nil {
+				if y, mo, da := render.HijriDate(t); y > 0 {
+					hijri = fmt.Sprintf(` <span class="hijri" dir="rtl">(%d/%02d/%02d هـ)</span>`, y, mo, da)
+				}
+			}
+		}
+		if p.EasternDigits {
+			text, hijri = easternDigits(text), easternDigits(hijri)
+		}
+		return []byte(`<span class="` + class + `"` + attrs + `>` + text + `</span>` + hijri)
+	})
 }
 
 // render executes the page template name with data and sends it as HTML.
@@ -206,7 +261,7 @@ func (u *ui) render(c *fiber.Ctx, status int, name, nav string, page any) error 
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).Send(buf.Bytes())
+	return c.Status(status).Send(v.withPrefs(buf.Bytes()))
 }
 
 func (u *ui) newView(c *fiber.Ctx, nav string, page any) *view {

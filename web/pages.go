@@ -74,6 +74,7 @@ func (s *Server) pageRoutes() {
 	app.Get("/account", u.auth, u.page(u.accountPage))
 	app.Post("/account/password", u.auth, u.page(u.accountPassword))
 	app.Post("/account/logout-all", u.auth, u.page(u.accountLogoutAll))
+	app.Post("/account/prefs", u.auth, u.page(u.accountPrefs))
 	app.Get("/users", u.auth, u.need(archive.PermUsers), u.page(u.usersPage))
 	app.Post("/users", u.auth, u.need(archive.PermUsers), u.page(u.userCreate))
 	app.Get("/users/:username", u.auth, u.need(archive.PermUsers), u.page(u.userShow))

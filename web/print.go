@@ -13,9 +13,14 @@ import (
 	"github.com/sijill/sijill/render"
 )
 
-// printFlags reads the optional print settings of a request.
+// printFlags reads the optional print settings of a request; without them,
+// the user's display preferences decide.
 func printFlags(c *fiber.Ctx) (eastern, hijri bool) {
-	return c.QueryBool("eastern", false), c.QueryBool("hijri", false)
+	var p archive.Prefs
+	if u := user(c); u != nil {
+		p = u.Prefs
+	}
+	return c.QueryBool("eastern", p.EasternDigits), c.QueryBool("hijri", p.Hijri)
 }
 
 // book renders the register book of one register and year as PDF. It is an

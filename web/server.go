@@ -240,6 +240,7 @@ func (s *Server) routes() {
 	api.Use(s.authenticate)
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", s.me)
+	api.Put("/auth/prefs", s.setPrefs)
 	api.Post("/auth/password", s.changePassword)
 	api.Get("/auth/tokens", s.listTokens)
 	api.Delete("/auth/tokens", s.revokeAllTokens)

@@ -24,7 +24,8 @@ func (s *Server) stampOptions(c *fiber.Ctx, rec *archive.Record) (render.StampOp
 		// A stamp is proof of a registration; an annulled one proves none.
 		return render.StampOptions{}, archive.Errorf(archive.ECONFLICT, "%s is annulled: it gets no registration stamp", rec.ID)
 	}
-	opt := render.StampOptions{Organisation: s.cfg.Organisation, EasternDigits: c.QueryBool("eastern", false),
+	eastern, _ := printFlags(c)
+	opt := render.StampOptions{Organisation: s.cfg.Organisation, EasternDigits: eastern,
 		Now: s.store.Now(), Location: s.store.Location(), Label: render.LabelSmall}
 	if v := c.Query("size"); v != "" {
 		sz, err := render.ParseLabelSize(v)

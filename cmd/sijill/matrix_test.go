@@ -169,6 +169,9 @@ func TestAccessMatrix(t *testing.T) {
 		}, [5]int{ok, ok, ok, ok, no}},
 		{"POST", "/api/v1/auth/logout", "", func(*testing.T, string, string) req { return req{path: "/api/v1/auth/logout"} }, [5]int{gone, gone, gone, gone, no}},
 		{"GET", "/api/v1/auth/me", "", func(*testing.T, string, string) req { return req{path: "/api/v1/auth/me"} }, [5]int{ok, ok, ok, ok, no}},
+		{"PUT", "/api/v1/auth/prefs", "own display preferences", func(*testing.T, string, string) req {
+			return jsonReq("/api/v1/auth/prefs", map[string]bool{"eastern_digits": false, "hijri": false})
+		}, [5]int{ok, ok, ok, ok, no}},
 		{"POST", "/api/v1/auth/password", "wrong old password", func(*testing.T, string, string) req {
 			return jsonReq("/api/v1/auth/password", map[string]string{"old": "not the password", "new": "whatever it may be"})
 		}, [5]int{bad, bad, bad, bad, no}},
