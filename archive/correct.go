@@ -14,7 +14,7 @@ import (
 )
 
 // ActionTextCorrect is the audit action of a corrected attachment text.
-const ActionTextCorrect = "text.correct"
+const ActionTextCorrect = "record.correct_text" // a record.* action: a new version of the record, which Verify matches to it
 
 // maxCorrected bounds a corrected text, as the machine's is bounded
 // (extract.MaxText): a letter is a few KB, a long report a few hundred.

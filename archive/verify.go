@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,6 +116,8 @@ type verifier struct {
 	audited map[string]map[string]bool
 	// referenced holds every blob named by a record version.
 	referenced map[string]string // sha256 -> first record naming it
+	// corrected holds every corrected text named by a record version.
+	corrected map[string]string // sha256 of the text -> first record naming it
 	// auditKeys are the audit events already read; unaudited are the versions
 	// no event vouched for when they were read: a server writing while Verify
 	// runs writes a version's event just after the version, so they are
@@ -164,7 +169,7 @@ func (v *verifier) step() {
 // progress may be nil.
 func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgress) (*VerifyReport, error) {
 	v := &verifier{s: s, rep: &VerifyReport{Started: s.now().UTC(), Books: []BookSummary{}, Problems: []Problem{}},
-		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}, auditKeys: map[string]bool{},
+		progress: progress, audited: map[string]map[string]bool{}, referenced: map[string]string{}, corrected: map[string]string{}, auditKeys: map[string]bool{},
 		stored: map[string]bool{}, aborted: map[string]bool{}}
 	keys := map[string][]ObjectInfo{}
 	for _, prefix := range []string{"records/", "history/", "blobs/", "audit/", "counters/"} {
@@ -186,6 +191,9 @@ func (s *Store) Verify(ctx context.Context, actor string, progress VerifyProgres
 		return nil, err
 	}
 	if err := v.blobs(ctx, keys["blobs/"]); err != nil {
+		return nil, err
+	}
+	if err := v.correctedTexts(ctx); err != nil {
 		return nil, err
 	}
 	if err := v.recheckAudited(ctx); err != nil {
@@ -493,7 +501,32 @@ func (v *verifier) noteFiles(rec *Record) {
 		if _, ok := v.referenced[a.SHA256]; !ok {
 			v.referenced[a.SHA256] = rec.ID
 		}
+		if c := a.Corrected; c != nil {
+			if _, ok := v.corrected[c.SHA256]; !ok {
+				v.corrected[c.SHA256] = rec.ID
+			}
+		}
 	}
+}
+
+// correctedTexts checks every corrected text a record version names: kept,
+// and its bytes still hashing to its name (CorrectText stores it by hash).
+func (v *verifier) correctedTexts(ctx context.Context) error {
+	for _, tsum := range slices.Sorted(maps.Keys(v.corrected)) {
+		key := correctedKey(tsum)
+		got, _, err := v.hashBlob(ctx, key)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			v.add(ProblemBlobMissing, key, v.corrected[tsum], "a record names this corrected text but it is not stored")
+		case err != nil && fatal(ctx, err):
+			return storageErr("verify: read corrected text", err)
+		case err != nil:
+			v.add(ProblemUnreadable, key, v.corrected[tsum], err.Error())
+		case got != tsum:
+			v.add(ProblemBlobAltered, key, v.corrected[tsum], fmt.Sprintf("the corrected text hashes to %s, not its name", short(got)))
+		}
+	}
+	return nil
 }
 
 // checkHistory compares the kept earlier versions of rec with it: the same

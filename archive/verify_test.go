@@ -319,3 +319,45 @@ func TestVerifyWhileWriting(t *testing.T) {
 		t.Errorf("only %d checks ran during the writes", runs)
 	}
 }
+
+// TestVerifyCorrectedTexts: a corrected text is checked like a file — a
+// clean correction passes, one changed or removed behind the server's back
+// is reported against the record that names it.
+func TestVerifyCorrectedTexts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tamper func(path string)
+		want   string
+	}{
+		{"kept as written", func(string) {}, ""},
+		{"one word changed", func(p string) { os.WriteFile(p, []byte("نص آخر مدسوس"), 0o640) }, archive.ProblemBlobAltered},
+		{"removed", func(p string) { os.Remove(p) }, archive.ProblemBlobMissing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, dir, recs := fixture(t)
+			rec, err := s.CorrectText(ctx, "sec", recs[0].ID, recs[0].Attachments[0].SHA256, "دعوة إلى اجتماع المكتب")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.tamper(objPath(dir, "text/corrected/"+rec.Attachments[0].Corrected.SHA256+".txt"))
+			rep, err := s.Verify(ctx, "tester", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if !rep.OK() {
+					t.Errorf("problems after a correction: %v", rep.Problems)
+				}
+				return
+			}
+			found := false
+			for _, p := range rep.Problems {
+				found = found || p.Kind == tc.want && p.Record == recs[0].ID
+			}
+			if !found {
+				t.Errorf("no %s problem for %s; got %v", tc.want, recs[0].ID, rep.Problems)
+			}
+		})
+	}
+}

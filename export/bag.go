@@ -33,6 +33,7 @@ type Source interface {
 	History(ctx context.Context, id string) ([]*archive.Record, error)
 	OpenBlob(ctx context.Context, sum string) (io.ReadCloser, archive.ObjectInfo, error)
 	Text(ctx context.Context, sum string) (text string, ok bool, err error)
+	CorrectedText(ctx context.Context, tsum string) (string, error)
 	EachEvent(ctx context.Context, fn func(archive.Event) error) error
 }
 
@@ -199,6 +200,7 @@ func (b *bagger) write(ctx context.Context) error {
 	}
 
 	files := map[string]string{} // sha256 -> payload path
+	corrected := map[string]bool{} // texts people corrected, by their SHA-256
 	for _, e := range entries {
 		b.sum.Records++
 		if e.rec.Status == archive.StatusAnnulled {
@@ -216,6 +218,9 @@ func (b *bagger) write(ctx context.Context) error {
 				if _, ok := files[a.SHA256]; !ok {
 					files[a.SHA256] = filePath(a)
 				}
+				if a.Corrected != nil {
+					corrected[a.Corrected.SHA256] = true
+				}
 			}
 		}
 		if len(e.events) > 0 {
@@ -232,6 +237,17 @@ func (b *bagger) write(ctx context.Context) error {
 	texts, err := b.files(ctx, files)
 	if err != nil {
 		return err
+	}
+	// The corrections people made of the files' texts, which the record
+	// versions name (text_correction), beside the machine's texts.
+	for _, tsum := range sortedKeys(corrected) {
+		text, err := b.src.CorrectedText(ctx, tsum)
+		if err != nil {
+			return err
+		}
+		if err := b.put(correctedPath(tsum), []byte(text)); err != nil {
+			return err
+		}
 	}
 	if b.sum.Complete {
 		if err := b.book(ctx, all); err != nil {
@@ -258,6 +274,10 @@ func recordPath(r *archive.Record, version int) string {
 func eventsPath(r *archive.Record) string { return recordDir(r) + "/audit-events.json" }
 
 func textPath(sum string) string { return "data/texts/" + sum + ".txt" }
+
+// correctedPath is where a corrected text goes: named by its own SHA-256,
+// as the record versions name it.
+func correctedPath(tsum string) string { return "data/texts/corrected/" + tsum + ".txt" }
 
 // filePath names an attachment by its SHA-256 with the extension of its
 // original name, kept only when it is a short ASCII word, so the path is the

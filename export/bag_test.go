@@ -484,3 +484,29 @@ func lineDiff(a, b string) string {
 	slices.Sort(out)
 	return strings.Join(out, "\n")
 }
+
+// TestBagCarriesCorrectedTexts: a text a person corrected goes into the bag
+// beside the machine's, under the name the record version gives it.
+func TestBagCarriesCorrectedTexts(t *testing.T) {
+	ctx := context.Background()
+	r := newRegister(t)
+	d1 := r.records[0]
+	const fixed = "قرر المكتب السياسي تعيين أمين الصندوق الجديد"
+	rec, err := r.s.CorrectText(ctx, "clerk", d1.ID, d1.Attachments[0].SHA256, fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "bag")
+	r.export(t, dir, true)
+	bag := os.DirFS(dir)
+	if err := export.Validate(bag); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readFile(t, bag, "data/texts/corrected/"+rec.Attachments[0].Corrected.SHA256+".txt")); got != fixed {
+		t.Errorf("the corrected text in the bag: %q, want %q", got, fixed)
+	}
+	machine, _, _ := r.s.Text(ctx, d1.Attachments[0].SHA256)
+	if got := string(readFile(t, bag, "data/texts/"+d1.Attachments[0].SHA256+".txt")); got != machine {
+		t.Errorf("the machine's text in the bag: %q, want %q", got, machine)
+	}
+}

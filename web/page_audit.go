@@ -18,7 +18,7 @@ const auditPageSize = 50
 // the order they are listed. An action of the trail that is not here is
 // still shown, under its own name.
 var auditActions = []string{
-	"record.", archive.ActionCreate, archive.ActionUpdate, archive.ActionAnnul, archive.ActionAttach,
+	"record.", archive.ActionCreate, archive.ActionUpdate, archive.ActionAnnul, archive.ActionAttach, archive.ActionTextCorrect,
 	"auth.", archive.ActionLogin, archive.ActionLoginFailed, archive.ActionLogout,
 	"user.", archive.ActionUserCreate, archive.ActionUserUpdate,
 	archive.ActionDownload, archive.ActionExport, archive.ActionVerify,

@@ -89,7 +89,7 @@ func TestTextCorrection(t *testing.T) {
 	adminA.call("GET", "/api/v1/audit?target="+rec.ID, nil, nil, &audit)
 	n := 0
 	for _, e := range audit.Events {
-		if e.Action == "text.correct" {
+		if e.Action == "record.correct_text" {
 			n++
 		}
 	}
