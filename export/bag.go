@@ -199,7 +199,7 @@ func (b *bagger) write(ctx context.Context) error {
 		return err
 	}
 
-	files := map[string]string{} // sha256 -> payload path
+	files := map[string]string{}   // sha256 -> payload path
 	corrected := map[string]bool{} // texts people corrected, by their SHA-256
 	for _, e := range entries {
 		b.sum.Records++
