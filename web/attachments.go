@@ -170,21 +170,11 @@ func contentDisposition(kind, name string) string {
 }
 
 func (s *Server) downloadAttachment(c *fiber.Ctx) error {
-	rec, _, err := s.visibleRecord(c)
+	rec, att, err := s.visibleAttachment(c)
 	if err != nil {
 		return err
 	}
-	sum := c.Params("sha256")
-	var att *archive.Attachment
-	for i := range rec.Attachments {
-		if rec.Attachments[i].SHA256 == sum {
-			att = &rec.Attachments[i]
-			break
-		}
-	}
-	if att == nil {
-		return archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
-	}
+	sum := att.SHA256
 	kind := "inline"
 	if c.Query("download") != "" {
 		kind = "attachment"

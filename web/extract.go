@@ -113,24 +113,25 @@ func (s *Server) attachmentTexts(c *fiber.Ctx, rec *archive.Record) (map[string]
 	return out, nil
 }
 
-// attachmentFile finds the attachment named by the route's :sha256 in rec.
-func attachmentFile(c *fiber.Ctx, rec *archive.Record) (*archive.Attachment, error) {
+// visibleAttachment reads the record of the route's :id, as the caller may
+// see it, and its file named by :sha256.
+func (s *Server) visibleAttachment(c *fiber.Ctx) (*archive.Record, *archive.Attachment, error) {
+	rec, _, err := s.visibleRecord(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i := range rec.Attachments {
 		if rec.Attachments[i].SHA256 == c.Params("sha256") {
-			return &rec.Attachments[i], nil
+			return rec, &rec.Attachments[i], nil
 		}
 	}
-	return nil, archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
+	return nil, nil, archive.Errorf(archive.ENOTFOUND, "no such file in %s", rec.ID)
 }
 
 // getText answers the text of one of a record's files: the correction when
 // a person made one (with who and when), else what was read from the file.
 func (s *Server) getText(c *fiber.Ctx) error {
-	rec, _, err := s.visibleRecord(c)
-	if err != nil {
-		return err
-	}
-	att, err := attachmentFile(c, rec)
+	_, att, err := s.visibleAttachment(c)
 	if err != nil {
 		return err
 	}

@@ -66,11 +66,7 @@ func (s *Server) stampLabel(c *fiber.Ctx) error {
 // registration stamp on it, for the paper original's file. The stored scan
 // is read, never changed.
 func (s *Server) stampedPage(c *fiber.Ctx) error {
-	rec, _, err := s.visibleRecord(c)
-	if err != nil {
-		return err
-	}
-	att, err := attachmentFile(c, rec)
+	rec, att, err := s.visibleAttachment(c)
 	if err != nil {
 		return err
 	}

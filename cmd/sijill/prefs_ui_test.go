@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -51,17 +50,7 @@ func TestDisplayPrefsUI(t *testing.T) {
 	shot(t, ctx, "prefs-record")
 
 	// The print, as the page's button fetches it: Eastern digits, Hijri date.
-	b64 := eval[string](t, ctx, `(async () => {
-		const r = await fetch(document.querySelector('a[href$="/print.pdf"]').href);
-		const b = new Uint8Array(await r.arrayBuffer());
-		let s = ''; for (const c of b) s += String.fromCharCode(c);
-		return btoa(s);
-	})()`, chromedp.EvalAwaitPromise)
-	pdf, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := pdfText(t, pdf); !strings.Contains(got, "١/٢٠٢٦") || !strings.Contains(got, "هـ") {
+	if got := pdfText(t, fetchPDF(t, ctx, `a[href$="/print.pdf"]`)); !strings.Contains(got, "١/٢٠٢٦") || !strings.Contains(got, "هـ") {
 		t.Errorf("the print does not follow the preference (Eastern digits, Hijri date):\n%s", got)
 	}
 	// The print's own setting wins; another user sees Western digits.

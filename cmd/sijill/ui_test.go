@@ -147,6 +147,24 @@ func checkHTML(t *testing.T, name, html string) {
 	}
 }
 
+// fetchPDF fetches the PDF the page's link sel points at, as the browser
+// would with the user's session, and returns its bytes.
+func fetchPDF(t *testing.T, ctx context.Context, sel string) []byte {
+	t.Helper()
+	b64 := eval[string](t, ctx, `(async () => {
+		const r = await fetch(document.querySelector('`+sel+`').href);
+		if (r.headers.get('Content-Type') !== 'application/pdf') return 'status ' + r.status;
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = ''; for (const c of b) s += String.fromCharCode(c);
+		return btoa(s);
+	})()`, chromedp.EvalAwaitPromise)
+	pdf, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatalf("the PDF of %s: %s", sel, b64)
+	}
+	return pdf
+}
+
 // shot checks the page the browser shows and saves its screenshot under
 // testdata/screenshots for a person to look at: the page must be right to
 // left, fit the width of the window, and load its Arabic heading font.
@@ -400,18 +418,7 @@ func TestUI(t *testing.T) {
 	// label and the scan's first page with the stamp, fetched by the
 	// browser's own session; their QR codes open this entry.
 	for _, sel := range []string{"a[data-stamp]", "a[data-stamped]"} {
-		b64 := eval[string](t, ctx, `(async () => {
-			const r = await fetch(document.querySelector('`+sel+`').href);
-			if (r.headers.get('Content-Type') !== 'application/pdf') return 'status ' + r.status;
-			const b = new Uint8Array(await r.arrayBuffer());
-			let s = ''; for (const c of b) s += String.fromCharCode(c);
-			return btoa(s);
-		})()`, chromedp.EvalAwaitPromise)
-		pdf, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			t.Fatalf("%s from the record page: %s", sel, b64)
-		}
-		if q := qrOf(t, pdf); !strings.HasSuffix(q, "/records/"+id) || !strings.HasPrefix(q, "http") {
+		if q := qrOf(t, fetchPDF(t, ctx, sel)); !strings.HasSuffix(q, "/records/"+id) || !strings.HasPrefix(q, "http") {
 			t.Errorf("%s from the record page: its QR code reads %q, want the address of /records/%s", sel, q, id)
 		}
 	}
