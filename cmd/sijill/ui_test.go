@@ -389,6 +389,10 @@ func TestUI(t *testing.T) {
 	if !strings.HasPrefix(id, fmt.Sprintf("incoming-%d-", year)) {
 		t.Fatalf("after registering, at %s", loc)
 	}
+	// The registration's banner offers the label for the paper original.
+	if href := eval[string](t, ctx, `document.querySelector('.alert-ok a[href$="/stamp.pdf"]')?.getAttribute('href') ?? ''`); href != "/api/v1/records/"+id+"/stamp.pdf" {
+		t.Errorf("the registration banner's label link: %q", href)
+	}
 	// One registration is one version, its scan included: the book must not
 	// say «عُدّل بعد القيد» of a letter nobody amended.
 	var registered struct {
