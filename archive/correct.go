@@ -92,16 +92,12 @@ func (s *Store) CorrectedText(ctx context.Context, tsum string) (string, error) 
 }
 
 // AttachmentText returns the text search reads for the attachment a: its
-// correction when a person corrected it, else what was read from the file;
-// ok is false when neither exists yet.
-func (s *Store) AttachmentText(ctx context.Context, a Attachment) (text string, corrected, ok bool, err error) {
+// correction when a person corrected it (a.Corrected), else what was read
+// from the file; ok is false when neither exists yet.
+func (s *Store) AttachmentText(ctx context.Context, a Attachment) (text string, ok bool, err error) {
 	if a.Corrected != nil {
 		t, err := s.CorrectedText(ctx, a.Corrected.SHA256)
-		if err != nil {
-			return "", false, false, err
-		}
-		return t, true, true, nil
+		return t, err == nil, err
 	}
-	t, ok, err := s.Text(ctx, a.SHA256)
-	return t, false, ok, err
+	return s.Text(ctx, a.SHA256)
 }

@@ -60,7 +60,7 @@ func (s *Store) TextsOf(ctx context.Context, rec *Record) (texts, missing []stri
 			continue
 		}
 		seen[a.SHA256] = true
-		t, _, ok, err := s.AttachmentText(ctx, a)
+		t, ok, err := s.AttachmentText(ctx, a)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -102,7 +102,7 @@ func (s *Server) attachmentTexts(c *fiber.Ctx, rec *archive.Record) (map[string]
 		if _, done := out[a.SHA256]; done {
 			continue
 		}
-		t, _, ok, err := s.store.AttachmentText(c.UserContext(), a)
+		t, ok, err := s.store.AttachmentText(c.UserContext(), a)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +135,7 @@ func (s *Server) getText(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, _, ok, err := s.store.AttachmentText(c.UserContext(), *att)
+	t, ok, err := s.store.AttachmentText(c.UserContext(), *att)
 	if err != nil {
 		return err
 	}
