@@ -213,6 +213,12 @@ func (d *doc) digits(s string) string {
 	if !d.eastern {
 		return s
 	}
+	return EasternDigits(s)
+}
+
+// EasternDigits writes the ASCII digits of s as Eastern Arabic ones (٠١٢٣),
+// for prints and pages whose reader asks for them.
+func EasternDigits(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r - '0' + '٠'

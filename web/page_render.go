@@ -201,24 +201,12 @@ func (v *view) digits(s string) string {
 	if v.User == nil || !v.User.Prefs.EasternDigits {
 		return s
 	}
-	return easternDigits(s)
-}
-
-func easternDigits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r - '0' + '٠'
-		}
-		return r
-	}, s)
+	return render.EasternDigits(s)
 }
 
 // numberSpan finds what the templates mark as a number or a date: a span of
 // class refno or date holding plain text.
 var numberSpan = regexp.MustCompile(`<span class="(refno|date)"([^>]*)>([^<]*)</span>`)
-
-// isoDate is a date as the records and templates write it.
-var isoDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
 
 // withPrefs applies the user's display preferences to a rendered page: the
 // numbers and dates the templates mark (numberSpan) in Eastern Arabic
@@ -234,7 +222,8 @@ func (v *view) withPrefs(page []byte) []byte {
 		sub := numberSpan.FindSubmatch(m)
 		class, attrs, text := string(sub[1]), string(sub[2]), string(sub[3])
 		var hijri string
-		if d := isoDate.FindStringSubmatch(text); class == "date" && p.Hijri && d != nil {
+		if class == "date" && p.Hijri {
+			// A day as the records write it (2026-03-15); a time is not one.
 			if t, err := time.Parse(time.DateOnly, text); err == nil {
 				if y, mo, da := render.HijriDate(t); y > 0 {
 					hijri = fmt.Sprintf(` <span class="hijri" dir="rtl">(%d/%02d/%02d هـ)</span>`, y, mo, da)
@@ -242,7 +231,7 @@ func (v *view) withPrefs(page []byte) []byte {
 			}
 		}
 		if p.EasternDigits {
-			text, hijri = easternDigits(text), easternDigits(hijri)
+			text, hijri = render.EasternDigits(text), render.EasternDigits(hijri)
 		}
 		return []byte(`<span class="` + class + `"` + attrs + `>` + text + `</span>` + hijri)
 	})
