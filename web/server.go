@@ -82,6 +82,9 @@ type Server struct {
 
 	throttle *loginThrottle // failed logins per username and address
 	imports  *importJobs    // imports started from the admin page
+	// pageSlots bounds the scans' first pages drawn at once for a stamped
+	// copy: one decoded A4 scan can take a few hundred MB.
+	pageSlots chan struct{}
 }
 
 // SetIndex attaches the search index. Records are put in it by the Store's
@@ -108,7 +111,8 @@ func NewServer(cfg Config, store *archive.Store, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: store, log: logger, throttle: newLoginThrottle(nil), imports: newImportJobs()}
+	s := &Server{cfg: cfg, store: store, log: logger, throttle: newLoginThrottle(nil), imports: newImportJobs(),
+		pageSlots: make(chan struct{}, 2)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "sijill",
 		DisableStartupMessage: true,

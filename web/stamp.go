@@ -104,6 +104,12 @@ func (s *Server) stampedPage(c *fiber.Ctx) error {
 		tools = extract.DetectTools(ctx, "")
 	}
 	x := extract.Extractor{Tools: tools}
+	select {
+	case s.pageSlots <- struct{}{}:
+		defer func() { <-s.pageSlots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	page, err := x.FirstPage(ctx, f.Name(), att.ContentType, dir)
 	if errors.Is(err, extract.ErrUnavailable) {
 		return archive.Errorf(archive.EUNAVAILABLE, "the server cannot draw this file's page: %v", err)

@@ -53,11 +53,15 @@ func (x *Extractor) FirstPage(ctx context.Context, path, contentType, dir string
 		if err != nil {
 			return nil, archive.Errorf(archive.EINVALID, "the image cannot be read: %v", err)
 		}
-		flat := image.NewRGBA(img.Bounds())
-		draw.Draw(flat, flat.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-		draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Over)
+		if o, ok := img.(interface{ Opaque() bool }); !ok || !o.Opaque() {
+			// Transparent parts print white, not black.
+			flat := image.NewRGBA(img.Bounds())
+			draw.Draw(flat, flat.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+			draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Over)
+			img = flat
+		}
 		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, flat, &jpeg.Options{Quality: 85}); err != nil {
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
 			return nil, fmt.Errorf("extract: first page: %w", err)
 		}
 		return buf.Bytes(), nil
