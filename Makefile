@@ -43,7 +43,7 @@ run: build ocr-tools tessdata
 # Without them the server runs, but scans stay unread and unfindable by their
 # words: install them when missing (apt as root, or with sudo), and when that is
 # not possible say exactly what to run.
-OCR_DEBS := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils
+OCR_DEBS := tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng poppler-utils libtiff-tools
 ocr-tools:
 	@missing=""; for p in $(OCR_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -24,8 +24,8 @@ import (
 //
 // What is not copied is what only a running process needs: the change feed,
 // heartbeats, leases and sessions (a restored archive does not revive
-// anyone's login).
-var ephemeralPrefixes = []string{"changes/", "instances/", "leases/", "tokens/"}
+// anyone's login), nor the inbox's thumbnails, drawn again when asked for.
+var ephemeralPrefixes = []string{"changes/", "instances/", "leases/", "tokens/", "thumbs/"}
 
 // backupStateKey holds, in the backup, the version (source ETag) of every
 // mutable object it copied, so that the next run copies only what changed.

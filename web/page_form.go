@@ -88,6 +88,9 @@ type formData struct {
 	// Duplicate is the entry a new incoming letter seems to register again,
 	// shown with a button that registers it all the same.
 	Duplicate *archive.Record
+	// Inbox is the scan inbox item being registered: its file becomes the
+	// entry's first, and the form was filled from its text.
+	Inbox *inboxView
 }
 
 // V is the value typed in field name.
@@ -120,6 +123,21 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 			vals.Set("subject", "ردّ على: "+letter.Subject)
 		}
 	}
+	if id := c.Query("inbox"); id != "" {
+		// Registering a scan from the inbox: the form is filled with what
+		// its text suggests, for the secretary to check.
+		item, err := u.s.store.InboxItem(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		vals.Set("inbox", item.ID)
+		if sg := u.s.inboxView(c.UserContext(), item).Suggestion; sg != nil && reg == archive.Incoming {
+			vals.Set("from", sg.From)
+			vals.Set("reference", sg.Reference)
+			vals.Set("reference_date", sg.ReferenceDate)
+			vals.Set("subject", sg.Subject)
+		}
+	}
 	if v := c.Query("meeting"); v != "" {
 		vals.Set("meeting", v)
 		// A decision taken at a meeting has the meeting's date and committee.
@@ -145,7 +163,18 @@ func (u *ui) visible(c *fiber.Ctx, id string) *archive.Record {
 func (u *ui) renderForm(c *fiber.Ctx, status int, reg archive.Register, vals url.Values, errs map[string]string, lost int) error {
 	d := formData{Register: reg, Values: vals, Errors: errs, FilesLost: lost, MaxUpload: u.s.cfg.MaxUploadBytes}
 	u.addChoices(c, &d)
+	u.addInbox(c, &d)
 	return u.render(c, status, "form", string(reg), d)
+}
+
+// addInbox shows the inbox item the form registers, if it is one.
+func (u *ui) addInbox(c *fiber.Ctx, d *formData) {
+	if id := d.V("inbox"); id != "" {
+		if item, err := u.s.store.InboxItem(c.UserContext(), id); err == nil {
+			v := u.s.inboxView(c.UserContext(), item)
+			d.Inbox = &v
+		}
+	}
 }
 
 // addChoices offers recent entries of the register the form's reference
@@ -271,13 +300,28 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 	if err == nil {
 		vals.Del(csrfField)
 		var rec *archive.Record
-		rec, _, err = u.s.store.Create(c.UserContext(), user(c).Username, reg, fieldsFrom(reg, vals), files, vals.Get("idempotency_key"))
-		if err == nil {
-			u.s.enqueueText(c.UserContext(), rec.ID, files)
-			if script {
-				return c.Status(http.StatusCreated).JSON(fiber.Map{"id": rec.ID})
+		if id := vals.Get("inbox"); id != "" {
+			// A scan from the inbox: it is the entry's first file, and
+			// leaves the inbox (see registerItem).
+			var item *archive.InboxItem
+			if item, err = u.s.store.InboxItem(c.UserContext(), id); err == nil {
+				rec, _, err = u.s.registerItem(c, item, reg, fieldsFrom(reg, vals), files)
 			}
-			return c.Redirect("/records/"+rec.ID+"?created=1", http.StatusSeeOther)
+		} else {
+			rec, _, err = u.s.store.Create(c.UserContext(), user(c).Username, reg, fieldsFrom(reg, vals), files, vals.Get("idempotency_key"))
+			if err == nil {
+				u.s.enqueueText(c.UserContext(), rec.ID, files)
+			}
+		}
+		if err == nil {
+			next := "/records/" + rec.ID + "?created=1"
+			if vals.Get("inbox") != "" {
+				next += "&inbox=1"
+			}
+			if script {
+				return c.Status(http.StatusCreated).JSON(fiber.Map{"id": rec.ID, "next": next})
+			}
+			return c.Redirect(next, http.StatusSeeOther)
 		}
 	}
 	var de *duplicateError
@@ -289,6 +333,7 @@ func (u *ui) recordCreate(c *fiber.Ctx) error {
 		}
 		d := formData{Register: reg, Values: vals, FilesLost: len(files), MaxUpload: u.s.cfg.MaxUploadBytes, Duplicate: de.Match}
 		u.addChoices(c, &d)
+		u.addInbox(c, &d)
 		return u.render(c, http.StatusConflict, "form", string(reg), d)
 	}
 	if script {

@@ -12,10 +12,14 @@ import (
 )
 
 type recordData struct {
-	Rec       *archive.Record
-	ETag      string
-	History   []*archive.Record
-	Created   bool
+	Rec     *archive.Record
+	ETag    string
+	History []*archive.Record
+	Created bool
+	// FromInbox says the entry was just registered from the scan inbox,
+	// InboxLeft how many files are still in it.
+	FromInbox bool
+	InboxLeft int
 	Annulled  bool
 	Updated   bool
 	Reason    string // the annulment reason typed, kept on an error
@@ -56,6 +60,13 @@ func (u *ui) recordShow(c *fiber.Ctx) error {
 		return err
 	}
 	d.Created = c.Query("created") != ""
+	if c.Query("inbox") != "" && archive.Can(user(c).Role, archive.PermWrite) {
+		// Registered from the scan inbox: the way back to the rest of the pile.
+		d.FromInbox = true
+		if items, err := u.s.store.InboxItems(c.UserContext()); err == nil {
+			d.InboxLeft = len(items)
+		}
+	}
 	d.Annulled = c.Query("annulled") != ""
 	d.Updated = c.Query("updated") != ""
 	if sum := c.Query("text"); archive.ValidSHA256(sum) {

@@ -26,7 +26,7 @@ var templateFS embed.FS
 // defines "title" and "content" and is parsed with the layout at start: a
 // missing or broken view stops the server from starting, not a user's request.
 var pageNames = []string{"login", "dashboard", "register", "form", "record", "search", "error",
-	"users", "user", "account", "audit", "verify", "followup", "import"}
+	"users", "user", "account", "audit", "verify", "followup", "import", "inbox"}
 
 // views holds the parsed templates, one complete template set per page.
 type views struct {

@@ -276,6 +276,17 @@ func (s *Server) routes() {
 	api.Post("/records/:id/followup/notes", s.require(archive.PermWrite), s.addFollowNote)
 	api.Get("/records/:id/thread", s.require(archive.PermRead), s.recordThread)
 
+	// The scan inbox: those who register see it, readers never.
+	api.Get("/inbox", s.require(archive.PermWrite), s.listInbox)
+	api.Post("/inbox", s.require(archive.PermWrite), s.uploadInbox)
+	api.Get("/inbox/:id", s.require(archive.PermWrite), s.getInboxItem)
+	api.Delete("/inbox/:id", s.require(archive.PermWrite), s.discardInbox)
+	api.Get("/inbox/:id/file", s.require(archive.PermWrite), s.inboxFile)
+	api.Get("/inbox/:id/thumb.jpg", s.require(archive.PermWrite), s.inboxThumb)
+	api.Post("/inbox/:id/register", s.require(archive.PermWrite), s.registerFromInbox)
+	api.Post("/inbox/:id/attach", s.require(archive.PermWrite), s.attachFromInbox)
+	api.Post("/inbox/:id/split", s.require(archive.PermWrite), s.splitInbox)
+
 	api.Get("/users", s.require(archive.PermUsers), s.listUsers)
 	api.Post("/users", s.require(archive.PermUsers), s.createUser)
 	api.Patch("/users/:username", s.require(archive.PermUsers), s.updateUser)

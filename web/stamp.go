@@ -2,10 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -75,45 +71,11 @@ func (s *Server) stampedPage(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	dir, err := os.MkdirTemp(s.store.TempDir(), "stamp-*")
-	if err != nil {
-		return fmt.Errorf("web: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	f, err := os.CreateTemp(dir, "scan-*")
-	if err != nil {
-		return fmt.Errorf("web: %w", err)
-	}
-	rc, _, err := s.store.OpenBlob(ctx, att.SHA256)
-	if err != nil {
-		f.Close()
+	var page []byte
+	err = s.withScanFile(ctx, *att, func(x extract.Extractor, path, dir string) error {
+		page, err = x.FirstPage(ctx, path, att.ContentType, dir)
 		return err
-	}
-	_, err = io.Copy(f, rc)
-	rc.Close()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("web: read %s: %w", att.SHA256, err)
-	}
-	var tools extract.Tools
-	if s.extractor != nil {
-		tools = s.extractor.Tools()
-	} else {
-		tools = extract.DetectTools(ctx, "")
-	}
-	x := extract.Extractor{Tools: tools}
-	select {
-	case s.pageSlots <- struct{}{}:
-		defer func() { <-s.pageSlots }()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	page, err := x.FirstPage(ctx, f.Name(), att.ContentType, dir)
-	if errors.Is(err, extract.ErrUnavailable) {
-		return archive.Errorf(archive.EUNAVAILABLE, "the server cannot draw this file's page: %v", err)
-	}
+	})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ type Tools struct {
 	Pdftotext bool `json:"pdftotext"`
 	Pdftoppm  bool `json:"pdftoppm"`
 	Pdfinfo   bool `json:"pdfinfo"`
+	// Pdfseparate (with pdfunite, poppler-utils) and Tiffcp (libtiff-tools)
+	// split a scan that holds several letters.
+	Pdfseparate bool `json:"pdfseparate"`
+	Tiffcp      bool `json:"tiffcp"`
 	// Tessdata is the folder Tesseract's models are read from (its
 	// --tessdata-dir), "" for Tesseract's own.
 	Tessdata string `json:"tessdata,omitempty"`
@@ -73,7 +77,8 @@ func (t Tools) OCR() bool { return t.Tesseract && t.Arabic }
 // Arabic and English models, else in Tesseract's own folder.
 func DetectTools(ctx context.Context, tessdata string) Tools {
 	has := func(name string) bool { _, err := exec.LookPath(name); return err == nil }
-	t := Tools{Tesseract: has("tesseract"), Pdftotext: has("pdftotext"), Pdftoppm: has("pdftoppm"), Pdfinfo: has("pdfinfo")}
+	t := Tools{Tesseract: has("tesseract"), Pdftotext: has("pdftotext"), Pdftoppm: has("pdftoppm"), Pdfinfo: has("pdfinfo"),
+		Pdfseparate: has("pdfseparate") && has("pdfunite"), Tiffcp: has("tiffcp")}
 	if !t.Tesseract {
 		return t
 	}

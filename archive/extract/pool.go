@@ -69,6 +69,8 @@ type Status struct {
 	Chars     int    `json:"chars"`
 	Error     string `json:"error,omitempty"`
 	Truncated bool   `json:"truncated,omitempty"`
+	// Pages is the number of pages read.
+	Pages int `json:"pages,omitempty"`
 	// Confidence is the OCR's mean word confidence in percent (0: no OCR);
 	// Doubtful says it is under DoubtfulBelow: the secretary should check
 	// the text against the scan.
@@ -400,7 +402,8 @@ func (p *Pool) push(sum string) {
 }
 
 // Enqueue records that recordID carries files and queues the ones whose text
-// is not known yet. It writes the small job objects and returns; the reading
+// is not known yet; with recordID "" (a file in the scan inbox) no record
+// carries them yet. It writes the small job objects and returns; the reading
 // happens in the background. Call it before indexing the record: a file read
 // meanwhile has its text stored before its job says done, so either the
 // caller's indexing sees the text or the pool re-indexes the record.
@@ -419,11 +422,14 @@ func (p *Pool) enqueue(ctx context.Context, recordID string, files []archive.Att
 	for _, a := range files {
 		queue, err := p.update(ctx, a.SHA256, func(job *Job, exists bool) bool {
 			if !exists {
-				*job = Job{SHA256: a.SHA256, ContentType: a.ContentType, Status: StatusPending, Records: []string{recordID}}
+				*job = Job{SHA256: a.SHA256, ContentType: a.ContentType, Status: StatusPending, Records: []string{}}
+				if recordID != "" {
+					job.Records = append(job.Records, recordID)
+				}
 				return true
 			}
 			changed := false
-			if !slices.Contains(job.Records, recordID) {
+			if recordID != "" && !slices.Contains(job.Records, recordID) {
 				job.Records = append(job.Records, recordID)
 				changed = true
 			}
@@ -454,7 +460,7 @@ func (p *Pool) Status(ctx context.Context, sum string) (st Status, ok bool, err 
 		return Status{}, false, err
 	}
 	if job != nil {
-		st := Status{Status: job.Status, Chars: job.Chars, Error: job.Error, Truncated: job.Truncated, Confidence: int(math.Round(job.Confidence))}
+		st := Status{Status: job.Status, Chars: job.Chars, Error: job.Error, Truncated: job.Truncated, Pages: job.Pages, Confidence: int(math.Round(job.Confidence))}
 		st.Doubtful = job.Status == StatusDone && job.Confidence > 0 && job.Confidence < DoubtfulBelow
 		return st, true, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ type Config struct {
 	// Empty: prints are not signed.
 	SignKey, SignCert        string
 	SignP12, SignP12Password string
+	// ScanDir is the folder a network scanner writes to, whose files come
+	// into the scan inbox ("" for none); ScanPoll how often it and the
+	// bucket's drop prefix are looked at.
+	ScanDir  string
+	ScanPoll time.Duration
 	// PublicURL is the address members open Sijill at, written into the
 	// QR codes of registration stamps.
 	PublicURL string
@@ -85,6 +91,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 	ocrWorkers := fs.String("ocr-workers", env("SIJILL_OCR_WORKERS", "0"), "attachments read (OCR, PDF text) at once; 0: one per core less one (SIJILL_OCR_WORKERS)")
 	tessdata := fs.String("tessdata", env("SIJILL_TESSDATA", ""), "folder of Tesseract's models, with the better Arabic model make deps installs; empty: Tesseract's own (SIJILL_TESSDATA)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("SIJILL_PUBLIC_URL", ""), "the address members open Sijill at, for the QR codes of registration stamps; empty: the address a request came to (SIJILL_PUBLIC_URL)")
+	fs.StringVar(&cfg.ScanDir, "scan-dir", env("SIJILL_SCAN_DIR", ""), "folder a network scanner writes to; its files come into the scan inbox (default: scans under --data; off: none) (SIJILL_SCAN_DIR)")
+	scanPoll := fs.String("scan-poll", env("SIJILL_SCAN_POLL", "5s"), "how often the scan folder and the bucket's inbox/drop/ are looked at (SIJILL_SCAN_POLL)")
 	level := fs.String("log-level", env("SIJILL_LOG_LEVEL", "info"), "debug, info, warn or error (SIJILL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -112,7 +120,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		name, v string
 		dst     *time.Duration
 	}{{"SIJILL_FEED_POLL", *feedPoll, &cfg.FeedPoll}, {"SIJILL_RECONCILE_EVERY", *reconcile, &cfg.ReconcileEvery},
-		{"SIJILL_HEADER_TIMEOUT", *headerTimeout, &cfg.HeaderTimeout}, {"SIJILL_BODY_IDLE", *bodyIdle, &cfg.BodyIdle}} {
+		{"SIJILL_HEADER_TIMEOUT", *headerTimeout, &cfg.HeaderTimeout}, {"SIJILL_BODY_IDLE", *bodyIdle, &cfg.BodyIdle},
+		{"SIJILL_SCAN_POLL", *scanPoll, &cfg.ScanPoll}} {
 		if *d.dst, err = time.ParseDuration(d.v); err != nil || *d.dst <= 0 {
 			return nil, fmt.Errorf("%s %q: want a duration such as 250ms or 5m", d.name, d.v)
 		}
@@ -126,6 +135,12 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*
 		return nil, fmt.Errorf("SIJILL_MAX_CONNS_PER_IP %q: want a number, at least 1", *perIP)
 	}
 	cfg.Tessdata = *tessdata
+	switch cfg.ScanDir {
+	case "":
+		cfg.ScanDir = filepath.Join(cfg.Data, "scans")
+	case "off", "none":
+		cfg.ScanDir = ""
+	}
 	if u := cfg.PublicURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
 			return nil, fmt.Errorf("SIJILL_PUBLIC_URL %q: want an address such as https://sijill.example.org", u)

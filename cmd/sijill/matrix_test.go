@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sijill/sijill/archive"
+	"github.com/sijill/sijill/internal/scantest"
 )
 
 // The roles of the matrix, in column order, and the password of each test user.
@@ -297,6 +299,31 @@ func TestAccessMatrix(t *testing.T) {
 		{"GET", "/api/v1/records/:id/thread", "confidential", func(*testing.T, string, string) req {
 			return req{path: "/api/v1/records/" + C + "/thread"}
 		}, [5]int{ok, ok, nf, ok, no}},
+		// The scan inbox: those who register see it and use it; readers and
+		// auditors are refused, whatever the item.
+		{"GET", "/api/v1/inbox", "", func(*testing.T, string, string) req { return req{path: "/api/v1/inbox"} }, [5]int{ok, ok, deny, deny, no}},
+		{"POST", "/api/v1/inbox", "", func(*testing.T, string, string) req { return uploadReq("/api/v1/inbox") }, [5]int{made, made, deny, deny, no}},
+		{"GET", "/api/v1/inbox/:id", "", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/inbox/" + f.inboxItem(t, false)}
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"DELETE", "/api/v1/inbox/:id", "", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/inbox/" + f.inboxItem(t, false)}
+		}, [5]int{gone, gone, deny, deny, no}},
+		{"GET", "/api/v1/inbox/:id/file", "", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/inbox/" + f.inboxItem(t, false) + "/file"}
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"GET", "/api/v1/inbox/:id/thumb.jpg", "", func(t *testing.T, _, _ string) req {
+			return req{path: "/api/v1/inbox/" + f.inboxItem(t, false) + "/thumb.jpg"}
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"POST", "/api/v1/inbox/:id/register", "", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/inbox/"+f.inboxItem(t, false)+"/register", map[string]any{"record": map[string]string{"subject": "رسالة من الوارد الممسوح"}})
+		}, [5]int{made, made, deny, deny, no}},
+		{"POST", "/api/v1/inbox/:id/attach", "normal", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/inbox/"+f.inboxItem(t, false)+"/attach", map[string]string{"record": N})
+		}, [5]int{ok, ok, deny, deny, no}},
+		{"POST", "/api/v1/inbox/:id/split", "two-page PDF", func(t *testing.T, _, _ string) req {
+			return jsonReq("/api/v1/inbox/"+f.inboxItem(t, true)+"/split", map[string]string{"pages": "1، 2"})
+		}, [5]int{made, made, deny, deny, no}},
 		{"GET", "", "unknown endpoint", func(*testing.T, string, string) req { return req{path: "/api/v1/nothing"} }, [5]int{nf, nf, nf, nf, no}},
 	}
 
@@ -572,4 +599,33 @@ func TestAccountSessions(t *testing.T) {
 	if st := admin.call("GET", "/api/v1/auth/me", nil, nil, nil); st != 401 {
 		t.Errorf("after logging out everywhere: %d, want 401", st)
 	}
+}
+
+// inboxItem files a new scan in the inbox (a two-page PDF or a PNG) and
+// returns its ID.
+func (f *matrixFixture) inboxItem(t *testing.T, twoPages bool) string {
+	t.Helper()
+	f.n++
+	page := image.NewGray(image.Rect(0, 0, 200, 280))
+	for i := range page.Pix {
+		page.Pix[i] = byte(0xf0 - f.n%16)
+	}
+	file, name := scantest.EncodePNG(page), "مسح.png"
+	if twoPages {
+		var err error
+		if file, err = scantest.ImagePDFPages(file, scantest.EncodePNG(page)); err != nil {
+			t.Fatal(err)
+		}
+		name = "مسح.pdf"
+	}
+	ctx := context.Background()
+	a, err := f.m.Store.PutBlob(ctx, bytes.NewReader(file), name, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, _, err := f.m.Store.AddToInbox(ctx, "admin", "", "", archive.InboxUpload, "", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return item.ID
 }

@@ -86,6 +86,7 @@ type Main struct {
 	stopInstance func()             // ends this process's heartbeat
 	cancel       context.CancelFunc // stops following the bucket and the scheduled verification
 	followed     chan struct{}      // closed when following has stopped
+	watched      chan struct{}      // closed when the scan inbox's watcher has stopped
 	// verifyDone is closed when the scheduled verification has stopped.
 	verifyDone chan struct{}
 }
@@ -236,6 +237,18 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	m.verifyDone = make(chan struct{})
 	go m.scheduleVerify(bg)
+	watcher := &archive.InboxWatcher{Store: store, Dir: m.Config.ScanDir, Every: m.Config.ScanPoll,
+		MaxSize: int64(m.Config.MaxUploadMB) << 20, Log: m.Logger,
+		Added: func(ctx context.Context, files []archive.Attachment) {
+			if err := m.Extract.Enqueue(ctx, "", files); err != nil {
+				m.Logger.Error("scan inbox: files filed but their text not queued; run sijill reindex --ocr", "err", err)
+			}
+		}}
+	m.watched = make(chan struct{})
+	go func() {
+		defer close(m.watched)
+		watcher.Run(bg)
+	}()
 	return nil
 }
 
@@ -302,6 +315,9 @@ func (m *Main) Close() error {
 	m.Extract.Close() // files being read stay queued for the next start
 	m.cancel()
 	<-m.followed
+	if m.watched != nil {
+		<-m.watched
+	}
 	if m.verifyDone != nil {
 		<-m.verifyDone
 	}

@@ -225,7 +225,7 @@
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
         if (xhr.status === 201 && body.id) {
           items.forEach(function (it) { it.state = 'done'; it.bar.value = 100; it.status.textContent = up.msg.msgDone; });
-          window.location.assign('/records/' + encodeURIComponent(body.id) + '?created=1');
+          window.location.assign(body.next || '/records/' + encodeURIComponent(body.id) + '?created=1');
           return;
         }
         if (xhr.status === 409 && body.code === 'duplicate' && body.duplicate) {
@@ -336,6 +336,42 @@
     };
     window.setTimeout(poll, delay);
   }
+
+  // The scan inbox looks again while texts are being read, and shows the
+  // page anew when one more is read, unless the secretary is in the middle
+  // of a step (a field in use, a step's form open).
+  var inbox = document.querySelector('[data-inbox-watch]');
+  if (inbox && window.fetch) {
+    var waiting = parseInt(inbox.dataset.inboxWatch, 10);
+    var every = 3000;
+    var busy = function () {
+      var a = document.activeElement;
+      return (a && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) ||
+        document.querySelector('details.inbox-step[open]') !== null ||
+        document.querySelector('[data-upload] progress:not([hidden])') !== null && uploads.some(function (u) {
+          return u.items.some(function (it) { return it.state === 'sending' || it.state === 'queued'; });
+        });
+    };
+    var look = function () {
+      if (document.hidden || busy()) { window.setTimeout(look, every); return; }
+      fetch('/api/v1/inbox', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (res) {
+          var now = res ? (res.items || []).filter(function (it) { return it.text && it.text.status === 'pending'; }).length : waiting;
+          if (now < waiting && !busy()) { window.location.reload(); return; }
+          every = Math.min(every * 1.3, 15000);
+          window.setTimeout(look, every);
+        }, function () { window.setTimeout(look, every); });
+    };
+    window.setTimeout(look, every);
+  }
+
+  // A step that cannot be undone asks first.
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (!window.confirm(form.dataset.confirm)) { e.preventDefault(); }
+    });
+  });
 
   // On a phone the search filters fold away, so the results start on the
   // first screen; they stay open when one of them is set.
