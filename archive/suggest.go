@@ -115,7 +115,7 @@ func splitLabel(line string) (label, value string) {
 	if i < 0 {
 		return foldLabel(line), ""
 	}
-	return foldLabel(line[:i]), strings.TrimSpace(strings.Trim(line[i+1:], " .،-–"))
+	return foldLabel(line[:i]), strings.TrimSpace(strings.Trim(line[i+1:], " .،-–؛;:|"))
 }
 
 func hasLabel(labels []string, label string) bool {
