@@ -123,8 +123,8 @@ func (s *Store) InboxItem(ctx context.Context, id string) (*InboxItem, error) {
 	return &item, nil
 }
 
-// InboxItems lists the inbox, oldest first (the order the pile came in).
-func (s *Store) InboxItems(ctx context.Context) ([]*InboxItem, error) {
+// inboxIDs lists the IDs of the items in the inbox, by key.
+func (s *Store) inboxIDs(ctx context.Context) ([]string, error) {
 	var ids []string
 	err := s.bucket.List(ctx, inboxPrefix, func(o ObjectInfo) error {
 		if id, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, inboxPrefix), ".json"); ok && validInboxID(id) {
@@ -134,6 +134,21 @@ func (s *Store) InboxItems(ctx context.Context) ([]*InboxItem, error) {
 	})
 	if err != nil {
 		return nil, storageErr("list the inbox", err)
+	}
+	return ids, nil
+}
+
+// InboxCount is how many files wait in the inbox, without reading them.
+func (s *Store) InboxCount(ctx context.Context) (int, error) {
+	ids, err := s.inboxIDs(ctx)
+	return len(ids), err
+}
+
+// InboxItems lists the inbox, oldest first (the order the pile came in).
+func (s *Store) InboxItems(ctx context.Context) ([]*InboxItem, error) {
+	ids, err := s.inboxIDs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	items := make([]*InboxItem, 0, len(ids))
 	for _, id := range ids {

@@ -167,7 +167,8 @@ func (s *Server) inboxThumb(c *fiber.Ctx) error {
 		return err
 	}
 	a := item.File
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	// An item's file never changes: its picture may be kept for the day.
+	c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
 	if rc, _, err := s.store.Bucket().Get(ctx, thumbKey(a.SHA256)); err == nil {
 		defer rc.Close()
 		b, err := io.ReadAll(io.LimitReader(rc, 4<<20))

@@ -20,6 +20,9 @@ type dashboardData struct {
 	// AwaitingReply are the incoming letters that need an answer and have
 	// none yet, the earliest due first.
 	AwaitingReply []awaitingItem
+	// Inbox is how many scans wait in the scan inbox (shown to those who
+	// register them).
+	Inbox int
 }
 
 type awaitingItem struct {
@@ -40,6 +43,13 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	see := archive.Can(user(c).Role, archive.PermConfidential)
 	d := dashboardData{Year: u.s.store.Now().Year(), Indexing: u.s.indexState() == "rebuilding"}
+	if archive.Can(user(c).Role, archive.PermWrite) {
+		n, err := u.s.store.InboxCount(ctx)
+		if err != nil {
+			return err
+		}
+		d.Inbox = n
+	}
 	for _, reg := range archive.Registers() {
 		r := dashboardRegister{Name: reg}
 		if u.s.index != nil {

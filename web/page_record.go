@@ -63,8 +63,8 @@ func (u *ui) recordShow(c *fiber.Ctx) error {
 	if c.Query("inbox") != "" && archive.Can(user(c).Role, archive.PermWrite) {
 		// Registered from the scan inbox: the way back to the rest of the pile.
 		d.FromInbox = true
-		if items, err := u.s.store.InboxItems(c.UserContext()); err == nil {
-			d.InboxLeft = len(items)
+		if n, err := u.s.store.InboxCount(c.UserContext()); err == nil {
+			d.InboxLeft = n
 		}
 	}
 	d.Annulled = c.Query("annulled") != ""
