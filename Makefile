@@ -24,7 +24,7 @@ export SIJILL_TESSDATA := $(TESSDATA)
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build ocr-tools tessdata test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-follow bench-import bench-backup fuzz load
+.PHONY: run build ocr-tools tessdata test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-inbox bench-follow bench-import bench-backup fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -117,6 +117,10 @@ bench-search: deps
 bench-ocr: deps
 	$(GO) run ./bench/ocr -letters
 	$(GO) run ./bench/ocr
+
+## bench-inbox: thirty A4 scans (300 dpi JPEG) dropped on the scan inbox until every text is read, at 1 and N workers, against plain tesseract.
+bench-inbox: deps
+	$(GO) run ./bench/inbox
 
 ## bench-import: sijill import of 10,000 rows with scans on MinIO and on the local folder, against the API.
 bench-import: $(MINIO)
