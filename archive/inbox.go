@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The scan inbox holds the files that came in (a morning's scanned letters,
@@ -58,6 +59,20 @@ const inboxPrefix = "inbox/items/"
 const InboxDropPrefix = "inbox/drop/"
 
 func inboxKey(id string) string { return inboxPrefix + id + ".json" }
+
+// inboxDoneKey records how item id left the inbox (InboxDone).
+func inboxDoneKey(id string) string { return "inbox/done/" + id + ".json" }
+
+// InboxDone is the record of an item's way out of the inbox, kept for good
+// beside the audit trail: a backup copies it, so a restored archive does not
+// bring back into the inbox the files registered since the backup before.
+type InboxDone struct {
+	Item   InboxItem `json:"item"`
+	Action string    `json:"action"`
+	Target string    `json:"target,omitempty"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
 
 // validInboxID accepts the IDs this package makes: a ULID or 32 hex digits.
 func validInboxID(id string) bool {
@@ -110,14 +125,26 @@ func (s *Store) AddToInbox(ctx context.Context, actor, remote, id, source, origi
 // InboxItem returns the item with id; ENOTFOUND if it is not (or no longer)
 // in the inbox.
 func (s *Store) InboxItem(ctx context.Context, id string) (*InboxItem, error) {
+	gone := Errorf(ENOTFOUND, "no inbox item %s: it was registered, attached, split or discarded", id)
 	if !validInboxID(id) {
-		return nil, Errorf(ENOTFOUND, "no inbox item %s", id)
+		return nil, gone
 	}
 	var item InboxItem
 	if _, err := s.readJSON(ctx, inboxKey(id), &item); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, Errorf(ENOTFOUND, "no inbox item %s: it was registered, attached, split or discarded", id)
+			return nil, gone
 		}
+		return nil, storageErr("read inbox item", err)
+	}
+	// An item whose way out is recorded left the inbox: it is back only
+	// because a backup (which never deletes) was restored, or because its
+	// removal failed after the record of it was written. It goes now.
+	if _, err := s.bucket.Stat(ctx, inboxDoneKey(id)); err == nil {
+		if err := s.bucket.Delete(ctx, inboxKey(id)); err != nil {
+			s.log.Warn("an inbox item taken out earlier could not be removed", "id", id, "err", err)
+		}
+		return nil, gone
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, storageErr("read inbox item", err)
 	}
 	return &item, nil
@@ -176,6 +203,12 @@ func (s *Store) InboxItems(ctx context.Context) ([]*InboxItem, error) {
 // leaves the item in the inbox, where it is seen and taken out again (a
 // registration from an item is idempotent), never a file that is nowhere.
 func (s *Store) TakeFromInbox(ctx context.Context, actor, remote, action string, item *InboxItem, target, detail string) error {
+	done := InboxDone{Item: *item, Action: action, Target: target, By: actor, At: s.now().UTC()}
+	// A record there already (the item taken out at the same moment by
+	// someone else) stands; the item goes all the same.
+	if _, err := s.createJSON(ctx, inboxDoneKey(item.ID), done); err != nil && !errors.Is(err, fs.ErrExist) {
+		return storageErr("take out of the inbox", err)
+	}
 	if err := s.bucket.Delete(ctx, inboxKey(item.ID)); err != nil {
 		return storageErr("take out of the inbox", err)
 	}

@@ -94,4 +94,16 @@ func TestInboxWatcher(t *testing.T) {
 	if evs, _ := s.AuditEvents(ctx, archive.AuditFilter{Action: archive.ActionInboxDiscard}); len(evs) != 1 || evs[0].Actor != "sec" {
 		t.Errorf("the discard is not audited: %+v", evs)
 	}
+
+	// A restored backup (which never deletes) brings the item's object
+	// back: it stays out of the inbox.
+	if _, err := s.Bucket().Put(ctx, "inbox/items/"+items[0].ID+".json", bytes.NewReader([]byte(`{"id":"`+items[0].ID+`","file":{"sha256":"`+items[0].File.SHA256+`"}}`)), -1); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.InboxItems(ctx); len(left) != 1 || left[0].ID != items[1].ID {
+		t.Errorf("after the discarded item's object came back: %+v, want only the other item", left)
+	}
+	if n, _ := s.InboxCount(ctx); n != 1 {
+		t.Errorf("InboxCount %d after the stale item was seen, want 1", n)
+	}
 }

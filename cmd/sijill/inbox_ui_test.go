@@ -217,6 +217,9 @@ func TestScanInbox(t *testing.T) {
 		}
 		if i == 0 {
 			shot(t, ctx, "inbox-register")
+			step(t, ctx, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
+			shot(t, ctx, "inbox-register-phone")
+			step(t, ctx, "desktop", chromedp.EmulateViewport(1366, 768))
 		}
 		step(t, ctx, "register "+name,
 			chromedp.Click(chromedp.CSS("form[data-create] button[type=submit]")),
