@@ -128,6 +128,12 @@ func TestAdminPagesRoles(t *testing.T) {
 		{"/account", "auditor", 200, "كلمة المرور الحالية"},
 		{"/account", "", 303, ""},
 		{"/users", "", 303, ""},
+		// The scan inbox: those who register, never a reader.
+		{"/inbox", "admin", 200, "لا ملفات تنتظر التسجيل"},
+		{"/inbox", "secretary", 200, `data-url="/api/v1/inbox"`},
+		{"/inbox", "reader", 403, "غير مسموح"},
+		{"/inbox", "auditor", 403, "غير مسموح"},
+		{"/inbox", "", 303, ""},
 	} {
 		t.Run(tc.path+" as "+tc.role, func(t *testing.T) {
 			st, body, hdr := s.do(t, "GET", tc.path, tc.role, "", nil)
@@ -431,5 +437,15 @@ func TestFormMessagesInEnglish(t *testing.T) {
 		if tc.lang == "en" && (!strings.Contains(body, "The date is not valid") || !strings.Contains(body, `The reference &#34;nothing&#34; is not a valid entry number`)) {
 			t.Errorf("the date and reference refusals are not in English")
 		}
+	}
+}
+
+// TestInboxPageEnglish: the scan inbox in English is left to right and
+// says what it is in English.
+func TestInboxPageEnglish(t *testing.T) {
+	s := newAdminSite(t)
+	st, body, _ := s.do(t, "GET", "/inbox", "secretary", "en", nil)
+	if st != 200 || !strings.Contains(body, `<html lang="en" dir="ltr">`) || !strings.Contains(body, "No files wait to be registered.") {
+		t.Errorf("GET /inbox in English: %d\n%.600s", st, body)
 	}
 }

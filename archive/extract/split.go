@@ -45,6 +45,9 @@ func ParsePageRanges(s string, pages int) ([]PageRange, error) {
 		if to > pages {
 			return nil, archive.Errorf(archive.EINVALID, "في الملف %d صفحات، فلا صفحة %d", pages, to)
 		}
+		if len(used)+to-from+1 > maxSplitPages {
+			return nil, archive.Errorf(archive.EINVALID, "تُقسَّم %d صفحة على الأكثر في المرة الواحدة", maxSplitPages)
+		}
 		for p := from; p <= to; p++ {
 			if used[p] {
 				return nil, archive.Errorf(archive.EINVALID, "الصفحة %d في جزأين", p)
@@ -58,6 +61,10 @@ func ParsePageRanges(s string, pages int) ([]PageRange, error) {
 	}
 	return out, nil
 }
+
+// maxSplitPages bounds the pages one split copies: a morning's pile, not a
+// book (each page is a file written and joined again).
+const maxSplitPages = 500
 
 // PageCount returns the number of pages of a PDF or TIFF scan (1 for any
 // other image or document).
@@ -95,13 +102,13 @@ func (x *Extractor) Split(ctx context.Context, path, contentType, dir string, pa
 			return nil, fmt.Errorf("%w: pdfseparate and pdfunite (poppler-utils)", ErrUnavailable)
 		}
 		for i, pr := range parts {
+			pattern := filepath.Join(dir, fmt.Sprintf("part%d-page-%%d.pdf", i+1))
+			if _, err := x.run(ctx, "pdfseparate", "-f", strconv.Itoa(pr.From), "-l", strconv.Itoa(pr.To), path, pattern); err != nil {
+				return nil, archive.Errorf(archive.EINVALID, "pages %d-%d of the PDF cannot be taken out: %v", pr.From, pr.To, err)
+			}
 			var pages []string
 			for p := pr.From; p <= pr.To; p++ {
-				one := filepath.Join(dir, fmt.Sprintf("page-%d.pdf", p))
-				if _, err := x.run(ctx, "pdfseparate", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), path, one); err != nil {
-					return nil, archive.Errorf(archive.EINVALID, "page %d of the PDF cannot be taken out: %v", p, err)
-				}
-				pages = append(pages, one)
+				pages = append(pages, fmt.Sprintf(pattern, p))
 			}
 			dst := filepath.Join(dir, fmt.Sprintf("part-%d.pdf", i+1))
 			if _, err := x.run(ctx, "pdfunite", append(pages, dst)...); err != nil {

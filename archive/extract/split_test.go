@@ -30,6 +30,7 @@ func TestParsePageRanges(t *testing.T) {
 		{"1, 4", 3, nil, "3 صفحات"},
 		{"1, x", 3, nil, "«x»"},
 		{"2-1, 3", 3, nil, "«2-1»"},
+		{"1-300, 301-600", 1000, nil, "500"},
 	}
 	for _, tc := range cases {
 		got, err := extract.ParsePageRanges(tc.in, tc.pages)
