@@ -95,7 +95,7 @@ func InboxIDFor(origin string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// AddToInbox files the stored blob a as a new inbox item, with a fresh ID
+// AddToInbox files the stored blob a (as PutBlob returned it) as a new inbox item, with a fresh ID
 // when id is "". An item of the same ID already there is returned as it is
 // (a second watcher of the same folder, a retried request): existed says so,
 // and nothing is written or audited again.
@@ -108,7 +108,6 @@ func (s *Store) AddToInbox(ctx context.Context, actor, remote, id, source, origi
 		return nil, false, Errorf(EINVALID, "invalid inbox item ID %q", id)
 	}
 	a.AddedAt, a.AddedBy = now, actor
-	a.Name = CleanFileName(a.Name, a.ContentType)
 	item = &InboxItem{ID: id, File: a, Source: source, Origin: origin}
 	if _, err := s.createJSON(ctx, inboxKey(id), item); err != nil {
 		if errors.Is(err, fs.ErrExist) {

@@ -59,20 +59,27 @@ func (s *Server) withTextStatus(ctx context.Context, rec *archive.Record) any {
 	for i, a := range rec.Attachments {
 		st, ok := cache[a.SHA256]
 		if !ok {
-			v, found, err := s.extractor.Status(ctx, a.SHA256)
-			switch {
-			case err != nil:
-				s.log.Warn("reading a text extraction job", "sha256", a.SHA256, "err", err)
-				v = extract.Status{Status: "unknown"}
-			case !found:
-				v = extract.Status{Status: "none"}
-			}
+			v := s.textStatus(ctx, a.SHA256)
 			st = &v
 			cache[a.SHA256] = st
 		}
 		out.Attachments[i] = attachmentView{Attachment: a, Text: st}
 	}
 	return out
+}
+
+// textStatus is the state of the text of file sum; "unknown" when its job
+// cannot be read, "none" when no extraction was queued for it.
+func (s *Server) textStatus(ctx context.Context, sum string) extract.Status {
+	v, found, err := s.extractor.Status(ctx, sum)
+	switch {
+	case err != nil:
+		s.log.Warn("reading a text extraction job", "sha256", sum, "err", err)
+		v = extract.Status{Status: "unknown"}
+	case !found:
+		v = extract.Status{Status: "none"}
+	}
+	return v
 }
 
 // ocrHealth tells /healthz which extraction tools are installed, how many

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,14 +38,7 @@ type inboxView struct {
 func (s *Server) inboxView(ctx context.Context, item *archive.InboxItem) inboxView {
 	v := inboxView{InboxItem: item}
 	if s.extractor != nil {
-		st, found, err := s.extractor.Status(ctx, item.File.SHA256)
-		switch {
-		case err != nil:
-			s.log.Warn("reading a text extraction job", "sha256", item.File.SHA256, "err", err)
-			st = extract.Status{Status: "unknown"}
-		case !found:
-			st = extract.Status{Status: "none"}
-		}
+		st := s.textStatus(ctx, item.File.SHA256)
 		v.Text = &st
 	}
 	text, ok, err := s.store.Text(ctx, item.File.SHA256)
@@ -185,7 +179,7 @@ func (s *Server) inboxThumb(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.Bucket().Put(ctx, thumbKey(a.SHA256), strings.NewReader(string(thumb)), int64(len(thumb))); err != nil {
+	if _, err := s.store.Bucket().Put(ctx, thumbKey(a.SHA256), bytes.NewReader(thumb), int64(len(thumb))); err != nil {
 		s.log.Warn("keeping a thumbnail", "sha256", a.SHA256, "err", err)
 	}
 	c.Set(fiber.HeaderContentType, "image/jpeg")

@@ -123,21 +123,6 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 			vals.Set("subject", "ردّ على: "+letter.Subject)
 		}
 	}
-	if id := c.Query("inbox"); id != "" {
-		// Registering a scan from the inbox: the form is filled with what
-		// its text suggests, for the secretary to check.
-		item, err := u.s.store.InboxItem(c.UserContext(), id)
-		if err != nil {
-			return err
-		}
-		vals.Set("inbox", item.ID)
-		if sg := u.s.inboxView(c.UserContext(), item).Suggestion; sg != nil && reg == archive.Incoming {
-			vals.Set("from", sg.From)
-			vals.Set("reference", sg.Reference)
-			vals.Set("reference_date", sg.ReferenceDate)
-			vals.Set("subject", sg.Subject)
-		}
-	}
 	if v := c.Query("meeting"); v != "" {
 		vals.Set("meeting", v)
 		// A decision taken at a meeting has the meeting's date and committee.
@@ -148,7 +133,26 @@ func (u *ui) recordNew(c *fiber.Ctx) error {
 			vals.Set("committee", meeting.Committee)
 		}
 	}
-	return u.renderForm(c, http.StatusOK, reg, vals, nil, 0)
+	d := formData{Register: reg, Values: vals, MaxUpload: u.s.cfg.MaxUploadBytes}
+	u.addChoices(c, &d)
+	if id := c.Query("inbox"); id != "" {
+		// Registering a scan from the inbox: the form is filled with what
+		// its text suggests, for the secretary to check.
+		item, err := u.s.store.InboxItem(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		v := u.s.inboxView(c.UserContext(), item)
+		d.Inbox = &v
+		vals.Set("inbox", item.ID)
+		if sg := v.Suggestion; sg != nil && reg == archive.Incoming {
+			vals.Set("from", sg.From)
+			vals.Set("reference", sg.Reference)
+			vals.Set("reference_date", sg.ReferenceDate)
+			vals.Set("subject", sg.Subject)
+		}
+	}
+	return u.render(c, http.StatusOK, "form", string(reg), d)
 }
 
 // visible returns the record id if the user may see it, else nil.
