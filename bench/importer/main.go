@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +34,7 @@ import (
 	"github.com/sijill/sijill/archive/s3"
 	"github.com/sijill/sijill/archive/s3/s3test"
 	"github.com/sijill/sijill/bench/internal/bare"
+	"github.com/sijill/sijill/bench/internal/server"
 	"github.com/sijill/sijill/cmd/sijill-load/workload"
 )
 
@@ -232,30 +232,7 @@ func post(base, token, files string, r row) error {
 }
 
 func serve(bin, data string, cfg s3.Config) (string, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "SIJILL_ADMIN_PASSWORD=bench import password", "SIJILL_OCR_WORKERS=1",
-		"SIJILL_S3_ENDPOINT="+cfg.Endpoint, "SIJILL_S3_BUCKET="+cfg.Bucket,
-		"SIJILL_S3_ACCESS_KEY="+cfg.AccessKey, "SIJILL_S3_SECRET_KEY="+cfg.SecretKey)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	kill := func() { cmd.Process.Kill(); cmd.Wait() }
-	base := "http://" + addr
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base, kill, nil
-			}
-		}
-	}
-	kill()
-	return "", nil, fmt.Errorf("sijill not ready in a minute")
+	return server.Start(bin, data, nil, []string{"SIJILL_ADMIN_PASSWORD=bench import password", "SIJILL_OCR_WORKERS=1",
+		"SIJILL_S3_ENDPOINT=" + cfg.Endpoint, "SIJILL_S3_BUCKET=" + cfg.Bucket,
+		"SIJILL_S3_ACCESS_KEY=" + cfg.AccessKey, "SIJILL_S3_SECRET_KEY=" + cfg.SecretKey})
 }

@@ -18,7 +18,6 @@ import (
 	"image/jpeg"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sijill/sijill/bench/internal/server"
 	"github.com/sijill/sijill/internal/ocrset"
 	"github.com/sijill/sijill/internal/scantest"
 )
@@ -128,31 +128,12 @@ func makeScans(ctx context.Context, dir string, n int) ([]string, error) {
 // when the last file was acknowledged and when the last text was read,
 // both from the first byte sent.
 func inbox(ctx context.Context, bin, data string, workers int, scans []string) (drop, done time.Duration, err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	base, kill, err := server.Start(bin, data, []string{"--scan-dir", "off"},
+		[]string{"SIJILL_ADMIN_PASSWORD=" + password, fmt.Sprintf("SIJILL_OCR_WORKERS=%d", workers)})
 	if err != nil {
 		return 0, 0, err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--data", data, "--addr", addr, "--log-level", "warn", "--scan-dir", "off")
-	cmd.Env = append(os.Environ(), "SIJILL_ADMIN_PASSWORD="+password, fmt.Sprintf("SIJILL_OCR_WORKERS=%d", workers))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return 0, 0, err
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := "http://" + addr
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return 0, 0, fmt.Errorf("sijill not ready in a minute")
-		}
-	}
+	defer kill()
 	token, err := login(base)
 	if err != nil {
 		return 0, 0, err
