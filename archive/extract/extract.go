@@ -17,10 +17,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -437,27 +439,27 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 			return nil, ocrScore{}, ctx.Err()
 		}
 	}
-	var ok bool
-	err := niced(func() (err error) { ok, err = denoise(img, clean); return err })
+	var page *image.Gray
+	err := niced(func() (err error) { page, err = denoise(img, clean); return err })
 	if x.imageSlots != nil {
 		<-x.imageSlots
 	}
 	if err != nil {
 		return nil, ocrScore{}, fmt.Errorf("extract: denoise: %w", err)
 	}
-	if ok {
+	if page != nil {
 		defer os.Remove(clean)
 		img = clean
 	}
 	if x.PSM != "" {
-		text, score, err := x.tesseractPSM(ctx, img, pages, dpi, reading{psm: x.PSM, langs: "ara+eng", threshold: ocrThreshold})
-		return commas(text), score, err
+		r, err := x.tesseractPSM(ctx, img, pages, dpi, reading{psm: x.PSM, langs: "ara+eng", threshold: ocrThreshold})
+		return x.finish(r, page, img, pages), r.score, err
 	}
-	text, score, err := x.tesseractPSM(ctx, img, pages, dpi, firstReading)
+	r, err := x.tesseractPSM(ctx, img, pages, dpi, firstReading)
 	if err != nil {
 		return nil, ocrScore{}, err
 	}
-	if score.confidence() >= secondReadingBelow {
+	if r.score.confidence() >= secondReadingBelow {
 		// Noise can make mode 6 drop a whole line, and its confidence in
 		// the lines it kept stays high, so nothing cheap tells (the loaded
 		// suite caught one: a scanned PDF lost its body). The page is read
@@ -465,22 +467,56 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 		// more letters of confident words (70 and over): junk from rules
 		// and footers is not confident, and a photo that mode 3 reads out
 		// of order holds the same letters, so mode 6's order is kept.
-		text2, score2, err := x.tesseractPSM(ctx, img, pages, dpi, checkReading)
-		if err != nil || float64(score2.strong) <= float64(score.strong)*1.05 {
-			return commas(text), score, nil
+		r2, err := x.tesseractPSM(ctx, img, pages, dpi, checkReading)
+		if err != nil || float64(r2.score.strong) <= float64(r.score.strong)*1.05 {
+			return x.finish(r, page, img, pages), r.score, nil
 		}
-		return commas(text2), score2, nil
+		return x.finish(r2, page, img, pages), r2.score, nil
 	}
 	// A doubtful page (Latin words the Arabic model cannot read, a
 	// letterhead in two columns read across, a bad scan) is read again with
 	// its layout analysed and English too; the reading whose words are more
 	// confident on average wins. The mean, not the sum: a reading cannot win
 	// by inventing more letters from rules and footers.
-	text2, score2, err := x.tesseractPSM(ctx, img, pages, dpi, secondReading)
-	if err != nil || score2.confidence() <= score.confidence() {
-		return commas(text), score, nil
+	r2, err := x.tesseractPSM(ctx, img, pages, dpi, secondReading)
+	if err != nil || r2.score.confidence() <= r.score.confidence() {
+		return x.finish(r, page, img, pages), r.score, nil
 	}
-	return commas(text2), score2, nil
+	return x.finish(r2, page, img, pages), r2.score, nil
+}
+
+// finish reads again the digits of the doubtful words of a one-page
+// reading (see digits.go) and puts back the Arabic commas. page is the
+// filtered image Tesseract read, nil when Go could not filter it (a TIFF):
+// the file itself is then decoded, its first page if it has several, which
+// only a single page can use.
+func (x *Extractor) finish(r pageReading, page *image.Gray, img string, pages int) []byte {
+	text := string(r.text)
+	if pages == 1 && slices.ContainsFunc(r.lines, func(l ocrLine) bool { return slices.ContainsFunc(l.Words, doubtfulDigits) }) {
+		if page == nil {
+			if x.imageSlots != nil {
+				x.imageSlots <- struct{}{}
+			}
+			_ = niced(func() error { page = decodeGray(img); return nil })
+			if x.imageSlots != nil {
+				<-x.imageSlots
+			}
+		}
+		if page != nil {
+			if set, err := loadDigits(); err == nil {
+				text = readDigits(text, r.lines, page, set)
+			}
+		}
+	}
+	return commas([]byte(text))
+}
+
+// pageReading is what one run of Tesseract read: the plain text, the
+// confidence and the lines with the boxes of their words and characters.
+type pageReading struct {
+	text  []byte
+	score ocrScore
+	lines []ocrLine
 }
 
 // reading is one way of running Tesseract over a page.
@@ -570,11 +606,12 @@ func commas(text []byte) []byte {
 	return []byte(b.String())
 }
 
-// tesseractPSM runs Tesseract once the way r says, writing the text and the
-// word table (with confidences) side by side.
-func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int, r reading) ([]byte, ocrScore, error) {
+// tesseractPSM runs Tesseract once the way r says, writing the text, the
+// word table (with confidences) and the hOCR (with each character's box,
+// for the digit reader) side by side.
+func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int, r reading) (pageReading, error) {
 	base := img + ".ocr" + r.psm
-	args := []string{img, base, "-l", r.langs, "--psm", r.psm}
+	args := []string{img, base, "-l", r.langs, "--psm", r.psm, "-c", "hocr_char_boxes=1"}
 	if r.threshold != "" {
 		args = append(args, "-c", "thresholding_method="+r.threshold)
 	}
@@ -584,17 +621,18 @@ func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int
 	if dpi > 0 {
 		args = append(args, "--dpi", strconv.Itoa(dpi))
 	}
-	args = append(args, "txt", "tsv")
+	args = append(args, "txt", "tsv", "hocr")
 	defer os.Remove(base + ".txt")
 	defer os.Remove(base + ".tsv")
+	defer os.Remove(base + ".hocr")
 	if _, err := x.runFor(ctx, time.Duration(pages)*x.pageTimeout(), "tesseract", args...); err != nil {
-		return nil, ocrScore{}, err
+		return pageReading{}, err
 	}
 	text, err := os.ReadFile(base + ".txt")
 	if err != nil {
-		return nil, ocrScore{}, fmt.Errorf("tesseract wrote no text: %w", err)
+		return pageReading{}, fmt.Errorf("tesseract wrote no text: %w", err)
 	}
-	var score ocrScore
+	out := pageReading{text: text}
 	if tsv, err := os.ReadFile(base + ".tsv"); err == nil {
 		for line := range strings.Lines(string(tsv)) {
 			f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
@@ -606,14 +644,17 @@ func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int
 				continue
 			}
 			n := letters(f[11])
-			score.letters += n
-			score.confident += float64(n) * conf / 100
+			out.score.letters += n
+			out.score.confident += float64(n) * conf / 100
 			if conf >= 70 {
-				score.strong += n
+				out.score.strong += n
 			}
 		}
 	}
-	return text, score, nil
+	if hocr, err := os.ReadFile(base + ".hocr"); err == nil {
+		out.lines, _ = parseHOCR(hocr) // without it the digits stay as Tesseract read them
+	}
+	return out, nil
 }
 
 func (x *Extractor) run(ctx context.Context, name string, args ...string) ([]byte, error) {

@@ -289,11 +289,12 @@ func checkImageSize(path string) error {
 // dots alone); the median removes isolated specks while keeping the dots of
 // letters, which are several pixels wide at 300 dpi. On the spoiled test page
 // (1% speckles) it took the body line from unreadable to read whole.
-// ok is false for an image Go cannot decode (TIFF, WebP): it is read as is.
-func denoise(in, out string) (ok bool, err error) {
+// It returns the filtered image (which the digit reader looks at), nil for
+// an image Go cannot decode (TIFF, WebP): that is read as is.
+func denoise(in, out string) (*image.Gray, error) {
 	f, err := os.Open(in)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer f.Close()
 	var g *image.Gray
@@ -309,16 +310,16 @@ func denoise(in, out string) (ok bool, err error) {
 			g = toGray(img)
 		}
 	default:
-		return false, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
+		return nil, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
 	}
 	if err != nil {
-		return false, nil // let Tesseract try it and say what is wrong
+		return nil, nil // let Tesseract try it and say what is wrong
 	}
 	m := median3(g)
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	o, err := os.Create(out)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	bw := bufio.NewWriterSize(o, 1<<20)
 	fmt.Fprintf(bw, "P5\n%d %d\n255\n", w, h)
@@ -327,9 +328,24 @@ func denoise(in, out string) (ok bool, err error) {
 	}
 	if err := bw.Flush(); err != nil {
 		o.Close()
-		return false, err
+		return nil, err
 	}
-	return true, o.Close()
+	return m, o.Close()
+}
+
+// decodeGray decodes the first page of an image Go knows (a TIFF among
+// them) in grey, nil if it cannot.
+func decodeGray(path string) *image.Gray {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	img, _, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		return nil
+	}
+	return toGray(img)
 }
 
 func toGray(img image.Image) *image.Gray {
