@@ -520,3 +520,55 @@ func TestModelFallback(t *testing.T) {
 		t.Errorf("the model folder %s: %+v, want the best model", dir, best)
 	}
 }
+
+// TestEasternDigits reads the heads of two letters of the OCR set
+// (internal/ocrset), scanned: one writes its reference and date in Eastern
+// Arabic digits, which Tesseract's models cannot read (digits.go reads
+// them), the other in Western digits, which must come out as Tesseract read
+// them. The prints are read as files, not through the package, which
+// imports the archive.
+func TestEasternDigits(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	x := &extract.Extractor{Tools: extract.DetectTools(ctx, os.Getenv("SIJILL_TESSDATA")), PageTimeout: ocrCeiling}
+	for _, tc := range []struct {
+		print string
+		want  []string
+	}{
+		{"03-kufi-300-jpeg.pdf", []string{"م و/٣٢/٢٠٢٦", "١٢/٠٧/٢٠٢٤"}},
+		{"01-amiri-300-eastern.pdf", []string{"/٣٦٧/٢٠٢٥", "١٦/٠٣/٢٠٢٥"}},
+		{"04-sans-200.pdf", []string{"ك ع/311/2024", "04/02/2022"}},
+	} {
+		t.Run(tc.print, func(t *testing.T) {
+			pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", tc.print))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := scantest.Page(ctx, pdf, 300)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := scantest.Spoil(scantest.Crop(page, 0, 900), 0, 20, 0, 1)
+			dir := t.TempDir()
+			path := filepath.Join(dir, "scan.png")
+			if err := os.WriteFile(path, scantest.EncodePNG(head), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := x.File(ctx, path, "image/png", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Map(func(r rune) rune {
+				if r == '\u200e' || r == '\u200f' {
+					return -1
+				}
+				return r
+			}, res.Text)
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q is not in the text read:\n%s", w, res.Text)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,76 @@
+package glyph
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+// page draws black rectangles on white paper.
+func page(w, h int, rects ...image.Rectangle) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = 235
+	}
+	for _, r := range rects {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				g.SetGray(x, y, color.Gray{Y: 20})
+			}
+		}
+	}
+	return g
+}
+
+func TestShapes(t *testing.T) {
+	// Two bars the height of digits, a lozenge half-way up (a ٠) and a
+	// speck too small to be anything.
+	g := page(200, 60,
+		image.Rect(10, 10, 16, 50), image.Rect(40, 10, 46, 50),
+		image.Rect(70, 26, 78, 34),
+		image.Rect(120, 5, 121, 6))
+	dark := Threshold(g, g.Bounds())
+	if dark < 20 || dark >= 235 {
+		t.Fatalf("threshold %d does not part ink (20) from paper (235)", dark)
+	}
+	shapes := Shapes(g, g.Bounds(), dark, 4)
+	if len(shapes) != 3 {
+		t.Fatalf("%d shapes, want 3 (the speck left out)", len(shapes))
+	}
+	band := BandOf(shapes)
+	if band != (Band{Top: 10, Bottom: 50}) {
+		t.Errorf("band %+v, want the bars' 10-50", band)
+	}
+	for _, s := range shapes {
+		f := Describe(s, band)
+		if s.Box.Dx() == 8 && (f.Height > 0.25 || f.Middle < 0.4 || f.Middle > 0.6) {
+			t.Errorf("the lozenge is described %v high, its middle %v up: want small and half-way", f.Height, f.Middle)
+		}
+	}
+}
+
+// TestDescribeScales: a shape and the same shape twice as large, in bands
+// twice as tall, describe alike; a different shape does not.
+func TestDescribeScales(t *testing.T) {
+	small := page(100, 100, image.Rect(10, 10, 16, 50), image.Rect(16, 44, 30, 50))   // an L
+	large := page(200, 200, image.Rect(20, 20, 32, 100), image.Rect(32, 88, 60, 100)) // the L twice as large
+	other := page(100, 100, image.Rect(10, 10, 30, 16), image.Rect(24, 16, 30, 50))   // a 7
+	describe := func(g *image.Gray, b Band) Features {
+		s := Shapes(g, g.Bounds(), 128, 4)
+		if len(s) != 1 {
+			t.Fatalf("%d shapes, want 1", len(s))
+		}
+		return Describe(s[0], b)
+	}
+	a, b, c := describe(small, Band{10, 50}), describe(large, Band{20, 100}), describe(other, Band{10, 50})
+	if d := Distance(&a, &b); d > 2 {
+		t.Errorf("the L at two sizes is %.1f apart, want under 2", d)
+	}
+	if d := Distance(&a, &c); d < 10 {
+		t.Errorf("the L and the 7 are %.1f apart, want 10 and more", d)
+	}
+	set := []Template{{Label: 'L', Features: a}, {Label: '7', Features: c}}
+	if label, _, _, _ := Nearest(&b, set, func(r rune) bool { return r == '7' }); label != 'L' {
+		t.Errorf("the large L is nearest %c", label)
+	}
+}
