@@ -74,12 +74,11 @@ func doubtfulDigits(w ocrWord) bool {
 // digits.
 const doubtfulWordBelow = 50
 
-// readDigits reads again, from the page image g, the digits of the doubtful
-// words of each line, and returns the text with those lines rewritten. The
+// rewriteLines returns text with the lines fix changes rewritten. The
 // lines are found in text as Tesseract wrote them, but for the bidi marks
 // it puts around numbers in its plain text and not in its hOCR; a line not
 // found is left.
-func readDigits(text string, lines []ocrLine, g *image.Gray, set []glyph.Template) string {
+func rewriteLines(text string, lines []ocrLine, fix func(ocrLine) (string, bool)) string {
 	textLines := strings.Split(text, "\n")
 	next := 0
 	changed := false
@@ -99,7 +98,7 @@ func readDigits(text string, lines []ocrLine, g *image.Gray, set []glyph.Templat
 			continue
 		}
 		next = at + 1
-		if fixed, ok := readLineDigits(l, g, set); ok && fixed != old {
+		if fixed, ok := fix(l); ok && fixed != old {
 			textLines[at] = fixed
 			changed = true
 		}
@@ -109,6 +108,35 @@ func readDigits(text string, lines []ocrLine, g *image.Gray, set []glyph.Templat
 	}
 	return strings.Join(textLines, "\n")
 }
+
+// latinJunk says which words of a page are Latin junk: words with Latin
+// letters that Tesseract doubted (under 60) on a page whose words are
+// Arabic four times over. The English model, asked to read a page the
+// Arabic one doubted, reads unclear Arabic words as Latin («Lope» for
+// «جهويا», «HA!» for «الهيئة») and stamps as words («oral»); they pollute
+// search and the text a secretary reads. A Latin word read with confidence
+// (an address, «PDF») stays.
+func latinJunk(lines []ocrLine) func(ocrWord) bool {
+	arabic, latin := 0, 0
+	for _, l := range lines {
+		for _, w := range l.Words {
+			switch text := w.Text(); {
+			case strings.ContainsFunc(text, isLatinLetter):
+				latin++
+			case strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) }):
+				arabic++
+			}
+		}
+	}
+	if latin == 0 || arabic < 4*latin {
+		return func(ocrWord) bool { return false }
+	}
+	return func(w ocrWord) bool { return w.Conf < latinJunkBelow && strings.ContainsFunc(w.Text(), isLatinLetter) }
+}
+
+const latinJunkBelow = 60
+
+func isLatinLetter(r rune) bool { return r < 0x80 && unicode.IsLetter(r) }
 
 func dropBidiMarks(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -122,8 +150,9 @@ func dropBidiMarks(s string) string {
 // readLineDigits rewrites the runs of doubtful words of a line, each with
 // the words beside it that Tesseract was unsure of or that hold digits: a
 // reference's digits come out of Tesseract's models as Arabic-looking junk
-// («الات») as often as Latin.
-func readLineDigits(l ocrLine, g *image.Gray, set []glyph.Template) (string, bool) {
+// («الات») as often as Latin. The junk words outside those runs are dropped;
+// inside, they are what the digits are read in place of.
+func readLineDigits(l ocrLine, g *image.Gray, set []glyph.Template, junk func(ocrWord) bool) (string, bool) {
 	n := len(l.Words)
 	doubt := make([]bool, n)
 	for i, w := range l.Words {
@@ -144,7 +173,11 @@ func readLineDigits(l ocrLine, g *image.Gray, set []glyph.Template) (string, boo
 	changed := false
 	for i := 0; i < n; {
 		if !span[i] {
-			out = append(out, l.Words[i].Text())
+			if junk(l.Words[i]) {
+				changed = true
+			} else {
+				out = append(out, l.Words[i].Text())
+			}
 			i++
 			continue
 		}

@@ -63,3 +63,30 @@ func TestParseHOCR(t *testing.T) {
 		t.Errorf("line %q %+v", l.Text(), l)
 	}
 }
+
+func TestLatinJunk(t *testing.T) {
+	word := func(text string, conf float64) ocrWord {
+		var cs []ocrChar
+		for _, r := range text {
+			cs = append(cs, ocrChar{Text: string(r)})
+		}
+		return ocrWord{Conf: conf, Chars: cs}
+	}
+	arabic := ocrLine{Words: []ocrWord{word("ينظم", 90), word("الفرع", 91), word("الإقليمي", 88), word("ملتقى", 92),
+		word("Lope", 31), word("بمدينة", 85), word("تطوان", 80), word("لتكريم", 90), word("المناضلين", 93)}}
+	stamp := ocrLine{Words: []ocrWord{word("oral", 45)}}
+	address := ocrLine{Words: []ocrWord{word("contact@pam.ma", 91)}}
+	more := ocrLine{Words: []ocrWord{word("وتفضلوا", 90), word("بقبول", 91), word("فائق", 88), word("عبارات", 92), word("التقدير", 90)}}
+	text := "ينظم الفرع الإقليمي ملتقى Lope بمدينة تطوان لتكريم المناضلين\noral\nوتفضلوا بقبول فائق عبارات التقدير\ncontact@pam.ma"
+	got := finish(pageReading{text: []byte(text), lines: []ocrLine{arabic, stamp, more, address}}, nil)
+	want := "ينظم الفرع الإقليمي ملتقى بمدينة تطوان لتكريم المناضلين\n\nوتفضلوا بقبول فائق عبارات التقدير\ncontact@pam.ma"
+	if string(got) != want {
+		t.Errorf("read\n%s\nwant\n%s", got, want)
+	}
+	// A page in French keeps its doubtful words: they are its text.
+	french := ocrLine{Words: []ocrWord{word("Objet", 90), word("convocation", 55), word("réunion", 40)}}
+	text = "Objet convocation réunion"
+	if got := finish(pageReading{text: []byte(text), lines: []ocrLine{french}}, nil); string(got) != text {
+		t.Errorf("a French page read %q, want it as Tesseract read it", got)
+	}
+}

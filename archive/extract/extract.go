@@ -28,6 +28,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/sijill/sijill/archive/extract/internal/glyph"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -497,17 +498,24 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 	return finish(r2, page), r2.score, nil
 }
 
-// finish reads again the digits of the doubtful words of a one-page
-// reading (see digits.go) from page, the image Tesseract read, and puts back
-// the Arabic commas.
+// finish drops the Latin junk of a reading (see latinJunk), reads again
+// the digits of its doubtful words (see digits.go) from page, the image
+// Tesseract read (nil: none to look at), and puts back the Arabic commas.
 func finish(r pageReading, page *image.Gray) []byte {
-	text := string(r.text)
-	if page != nil && slices.ContainsFunc(r.lines, func(l ocrLine) bool { return slices.ContainsFunc(l.Words, doubtfulDigits) }) {
-		if set, err := loadDigits(); err == nil {
-			text = readDigits(text, r.lines, page, set)
+	junk := latinJunk(r.lines)
+	var set []glyph.Template
+	fix := func(l ocrLine) (string, bool) {
+		if page != nil && slices.ContainsFunc(l.Words, doubtfulDigits) {
+			if set == nil {
+				set, _ = loadDigits() // without them the digits stay as Tesseract read them
+			}
+			return readLineDigits(l, page, set, junk)
 		}
+		kept := l
+		kept.Words = slices.DeleteFunc(slices.Clone(l.Words), junk)
+		return kept.Text(), len(kept.Words) != len(l.Words)
 	}
-	return commas([]byte(text))
+	return commas([]byte(rewriteLines(string(r.text), r.lines, fix)))
 }
 
 // pageReading is what one run of Tesseract read: the plain text, the
