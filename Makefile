@@ -24,7 +24,7 @@ export SIJILL_TESSDATA := $(TESSDATA)
 export SIJILL_MINIO_BIN := $(MINIO)
 export SIJILL_VERSITYGW_BIN := $(VERSITYGW)
 
-.PHONY: run build ocr-tools tessdata test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-inbox bench-follow bench-import bench-backup fuzz load
+.PHONY: run build ocr-tools tessdata digit-templates test deps debs npmdeps vet bench bench-search bench-print bench-ocr bench-inbox bench-follow bench-import bench-backup fuzz load
 
 build:
 	$(GO) build -o $(BIN)/sijill ./cmd/sijill
@@ -117,6 +117,16 @@ bench-search: deps
 bench-ocr: deps
 	$(GO) run ./bench/ocr -letters
 	$(GO) run ./bench/ocr
+
+# The digit reader's templates (archive/extract/digits.gob.gz): Eastern and
+# Western digits, slashes and letters drawn from Debian's Arabic text fonts by
+# gendigits. Kept in the repository, so neither the tests nor the server need
+# the fonts; made again by hand when the fonts or the measure change.
+FONT_DEBS := fonts-hosny-amiri fonts-noto-core fonts-kacst fonts-kacst-one fonts-sil-scheherazade fonts-sil-lateef fonts-dejavu-core fonts-arabeyes
+digit-templates:
+	@missing=""; for p in $(FONT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	test -z "$$missing" || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; }
+	$(GO) generate ./archive/extract
 
 ## bench-inbox: thirty A4 scans (300 dpi JPEG) dropped on the scan inbox until every text is read, at 1 and N workers, against plain tesseract.
 bench-inbox: deps

@@ -24,7 +24,7 @@ import (
 // reads the digits of a doubtful word itself.
 //
 // The reader is a nearest-neighbour match of each shape of ink against
-// digits, slashes and letters drawn from twenty-five Arabic fonts
+// digits, slashes and letters drawn from 36 Arabic fonts of Debian
 // (gendigits): Eastern digits are few, each one shape, and unlike each
 // other once their size and place on the line are counted, which is what
 // a template reader does well. It only looks where Tesseract was unsure:

@@ -7,9 +7,9 @@
 // Tesseract's Arabic models cannot read Eastern digits (the best one knows
 // only ٠ and ١), and no model served here reads them well (see extract's
 // digits.go); so the shapes are drawn from fonts, not learned. It runs once,
-// by hand, on a machine with the fonts (the Makefile's FONT_DEBS); the
-// output is kept in the repository, so neither the tests nor the server need
-// the fonts.
+// by hand (make digit-templates, which installs the fonts); the output is
+// kept in the repository, so neither the tests nor the server need the
+// fonts.
 package main
 
 import (
@@ -58,7 +58,7 @@ var textFonts = []string{
 func main() {
 	out := flag.String("out", "archive/extract/digits.gob.gz", "where to write the templates")
 	dir := flag.String("fonts", "/usr/share/fonts", "where the fonts are")
-	skip := flag.String("skip", "", "leave out fonts whose file name holds this (to measure a font the reader has not seen)")
+	skip := flag.String("skip", "", "leave out fonts whose file name holds one of these (comma-separated), to measure the reader on fonts it has not seen")
 	flag.Parse()
 	var set []glyph.Template
 	var used []string
@@ -68,7 +68,7 @@ func main() {
 		}
 		name := d.Name()
 		if !slices.Contains(textFonts, strings.TrimSuffix(name, filepath.Ext(name))) ||
-			(*skip != "" && strings.Contains(name, *skip)) {
+			slices.ContainsFunc(strings.Split(*skip, ","), func(s string) bool { return s != "" && strings.Contains(name, s) }) {
 			return nil
 		}
 		file, err := os.Open(path)
