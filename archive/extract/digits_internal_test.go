@@ -5,14 +5,16 @@ import (
 	"testing"
 )
 
-func TestDoubtfulDigits(t *testing.T) {
-	word := func(text string, conf float64) ocrWord {
-		var cs []ocrChar
-		for _, r := range text {
-			cs = append(cs, ocrChar{Text: string(r)})
-		}
-		return ocrWord{Conf: conf, Chars: cs}
+// word is a word as Tesseract's hOCR gives it, without boxes.
+func word(text string, conf float64) ocrWord {
+	var cs []ocrChar
+	for _, r := range text {
+		cs = append(cs, ocrChar{Text: string(r)})
 	}
+	return ocrWord{Conf: conf, Chars: cs}
+}
+
+func TestDoubtfulDigits(t *testing.T) {
 	for _, tc := range []struct {
 		text string
 		conf float64
@@ -65,13 +67,6 @@ func TestParseHOCR(t *testing.T) {
 }
 
 func TestLatinJunk(t *testing.T) {
-	word := func(text string, conf float64) ocrWord {
-		var cs []ocrChar
-		for _, r := range text {
-			cs = append(cs, ocrChar{Text: string(r)})
-		}
-		return ocrWord{Conf: conf, Chars: cs}
-	}
 	arabic := ocrLine{Words: []ocrWord{word("ينظم", 90), word("الفرع", 91), word("الإقليمي", 88), word("ملتقى", 92),
 		word("Lope", 31), word("بمدينة", 85), word("تطوان", 80), word("لتكريم", 90), word("المناضلين", 93)}}
 	stamp := ocrLine{Words: []ocrWord{word("oral", 45)}}
