@@ -29,7 +29,7 @@ import (
 // other once their size and place on the line are counted, which is what
 // a template reader does well. It only looks where Tesseract was unsure:
 // words holding digits, Latin letters or a slash that are not plainly
-// Western numbers read with confidence.
+// Western numbers read with confidence, and words of low confidence.
 //
 //go:generate go run ./internal/gendigits -out digits.gob.gz
 
@@ -245,6 +245,13 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	reads := make([]read, len(shapes))
 	for i, s := range shapes {
 		f := glyph.Describe(s, band)
+		if f.Width > 1.2 || f.Height > 2 {
+			// A joined word or a rule: no digit or slash is that wide or
+			// tall, and matching it against every template is the reader's
+			// whole cost on a page of doubted words.
+			reads[i] = read{s: s, label: glyph.Other, east: glyph.Other}
+			continue
+		}
 		label, d, east, eastD := glyph.Nearest(&f, set, isEastern)
 		var letter rune
 		if !isDigitLabel(label) {
