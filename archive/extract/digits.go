@@ -78,11 +78,11 @@ const doubtfulWordBelow = 50
 // lines are found in text as Tesseract wrote them, but for the bidi marks
 // it puts around numbers in its plain text and not in its hOCR; a line not
 // found is left.
-func rewriteLines(text string, lines []ocrLine, fix func(ocrLine) (string, bool)) string {
+func rewriteLines(text string, lines []ocrLine, fix func(int, ocrLine) (string, bool)) string {
 	textLines := strings.Split(text, "\n")
 	next := 0
 	changed := false
-	for _, l := range lines {
+	for li, l := range lines {
 		old := dropBidiMarks(l.Text())
 		if strings.TrimSpace(old) == "" {
 			continue
@@ -98,7 +98,7 @@ func rewriteLines(text string, lines []ocrLine, fix func(ocrLine) (string, bool)
 			continue
 		}
 		next = at + 1
-		if fixed, ok := fix(l); ok && fixed != old {
+		if fixed, ok := fix(li, l); ok && fixed != old {
 			textLines[at] = fixed
 			changed = true
 		}

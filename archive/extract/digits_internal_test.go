@@ -73,7 +73,7 @@ func TestLatinJunk(t *testing.T) {
 	address := ocrLine{Words: []ocrWord{word("contact@pam.ma", 91)}}
 	more := ocrLine{Words: []ocrWord{word("وتفضلوا", 90), word("بقبول", 91), word("فائق", 88), word("عبارات", 92), word("التقدير", 90)}}
 	text := "ينظم الفرع الإقليمي ملتقى Lope بمدينة تطوان لتكريم المناضلين\noral\nوتفضلوا بقبول فائق عبارات التقدير\ncontact@pam.ma"
-	got := finish(pageReading{text: []byte(text), lines: []ocrLine{arabic, stamp, more, address}}, nil)
+	got := finish(pageReading{text: []byte(text), lines: []ocrLine{arabic, stamp, more, address}}, nil, nil)
 	want := "ينظم الفرع الإقليمي ملتقى بمدينة تطوان لتكريم المناضلين\n\nوتفضلوا بقبول فائق عبارات التقدير\ncontact@pam.ma"
 	if string(got) != want {
 		t.Errorf("read\n%s\nwant\n%s", got, want)
@@ -81,7 +81,7 @@ func TestLatinJunk(t *testing.T) {
 	// A page in French keeps its doubtful words: they are its text.
 	french := ocrLine{Words: []ocrWord{word("Objet", 90), word("convocation", 55), word("réunion", 40)}}
 	text = "Objet convocation réunion"
-	if got := finish(pageReading{text: []byte(text), lines: []ocrLine{french}}, nil); string(got) != text {
+	if got := finish(pageReading{text: []byte(text), lines: []ocrLine{french}}, nil, nil); string(got) != text {
 		t.Errorf("a French page read %q, want it as Tesseract read it", got)
 	}
 }

@@ -442,13 +442,16 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 	}
 	// page is the image Tesseract reads, as the digit reader and the
 	// one-reading check look at it: filtered, or for a TIFF of one page
-	// (which Tesseract reads as it is) decoded; nil for a TIFF of many.
-	var page *image.Gray
+	// (which Tesseract reads as it is) decoded; nil for a TIFF of many. raw
+	// is it before the filter, which wears thin strokes away (a comma's
+	// tail).
+	var page, raw *image.Gray
 	err := niced(func() (err error) {
-		if page, err = denoise(img, clean); err == nil && page != nil {
+		if raw, page, err = denoise(img, clean); err == nil && page != nil {
 			img = clean
 		} else if err == nil && pages == 1 {
 			page = decodeGray(img)
+			raw = page
 		}
 		return err
 	})
@@ -461,7 +464,7 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 	defer os.Remove(clean)
 	if x.PSM != "" {
 		r, err := x.tesseractPSM(ctx, img, pages, dpi, reading{psm: x.PSM, langs: "ara+eng", threshold: ocrThreshold})
-		return finish(r, page), r.score, err
+		return finish(r, page, raw), r.score, err
 	}
 	r, err := x.tesseractPSM(ctx, img, pages, dpi, firstReading)
 	if err != nil {
@@ -478,13 +481,13 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 		// not confident, and a photo that mode 3 reads out of order holds
 		// the same letters, so mode 6's order is kept.
 		if r.score.confidence() >= checkReadingBelow && page != nil && uncoveredInk(page, r.lines) <= maxUncoveredInk {
-			return finish(r, page), r.score, nil
+			return finish(r, page, raw), r.score, nil
 		}
 		r2, err := x.tesseractPSM(ctx, img, pages, dpi, checkReading)
 		if err != nil || float64(r2.score.strong) <= float64(r.score.strong)*1.05 {
-			return finish(r, page), r.score, nil
+			return finish(r, page, raw), r.score, nil
 		}
-		return finish(r2, page), r2.score, nil
+		return finish(r2, page, raw), r2.score, nil
 	}
 	// A doubtful page (Latin words the Arabic model cannot read, a
 	// letterhead in two columns read across, a bad scan) is read again with
@@ -493,27 +496,32 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 	// by inventing more letters from rules and footers.
 	r2, err := x.tesseractPSM(ctx, img, pages, dpi, secondReading)
 	if err != nil || r2.score.confidence() <= r.score.confidence() {
-		return finish(r, page), r.score, nil
+		return finish(r, page, raw), r.score, nil
 	}
-	return finish(r2, page), r2.score, nil
+	return finish(r2, page, raw), r2.score, nil
 }
 
 // finish drops the Latin junk of a reading (see latinJunk), reads again
 // the digits of its doubtful words (see digits.go) from page, the image
-// Tesseract read (nil: none to look at), and puts back the Arabic commas.
-func finish(r pageReading, page *image.Gray) []byte {
+// Tesseract read (nil: none to look at), and puts back the Arabic commas,
+// those Tesseract read as full stops with the help of raw, the image before
+// the filter (see commaStops).
+func finish(r pageReading, page, raw *image.Gray) []byte {
 	junk := latinJunk(r.lines)
+	comma := commaStops(r.lines, raw)
 	var set []glyph.Template
-	fix := func(l ocrLine) (string, bool) {
+	fix := func(i int, l ocrLine) (string, bool) {
+		l, stops := withMarks(l, comma[i])
 		if page != nil && slices.ContainsFunc(l.Words, doubtfulDigits) {
 			if set == nil {
 				set, _ = loadDigits() // without them the digits stay as Tesseract read them
 			}
-			return readLineDigits(l, page, set, junk)
+			text, ok := readLineDigits(l, page, set, junk)
+			return text, ok || stops
 		}
 		kept := l
 		kept.Words = slices.DeleteFunc(slices.Clone(l.Words), junk)
-		return kept.Text(), len(kept.Words) != len(l.Words)
+		return kept.Text(), stops || len(kept.Words) != len(l.Words)
 	}
 	return commas([]byte(rewriteLines(string(r.text), r.lines, fix)))
 }

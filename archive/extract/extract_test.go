@@ -572,3 +572,57 @@ func TestEasternDigits(t *testing.T) {
 		})
 	}
 }
+
+// TestArabicCommas reads three letters of the OCR set, printed clean: in
+// KacstOffice and in Noto Sans Arabic at 200 dpi Tesseract reads the Arabic
+// comma as a full stop, and Sijill tells them apart by their marks; the
+// letters' true stops stay stops. In Amiri, whose commas Tesseract reads as
+// «,» or not at all, the stops must all stay stops.
+func TestArabicCommas(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	x := &extract.Extractor{Tools: extract.DetectTools(ctx, os.Getenv("SIJILL_TESSDATA")), PageTimeout: ocrCeiling}
+	for _, tc := range []struct {
+		print         string
+		dpi           int
+		commas, stops int    // in the letter as typed
+		minCommas     int    // read as commas at least: Tesseract misses a few
+		stop          string // a word ending with a true stop
+	}{
+		{"11-kacstoffice-300-rotated.pdf", 300, 29, 2, 23, "والاحترام."},
+		{"04-sans-200.pdf", 200, 13, 3, 10, "والاحترام."},
+		{"01-amiri-300-eastern.pdf", 300, 3, 6, 0, "الحزب."},
+	} {
+		t.Run(tc.print, func(t *testing.T) {
+			pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", tc.print))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := scantest.Page(ctx, pdf, tc.dpi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "scan.png")
+			if err := os.WriteFile(path, scantest.EncodePNG(page), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := x.File(ctx, path, "image/png", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			commas, stops := strings.Count(res.Text, "،"), 0
+			for _, w := range strings.Fields(res.Text) {
+				if strings.HasSuffix(w, ".") {
+					stops++
+				}
+			}
+			if commas < tc.minCommas || commas > tc.commas+2 || stops < tc.stops-1 || stops > tc.stops+2 {
+				t.Errorf("%d commas and %d words ending with a stop read, want about %d and %d:\n%s", commas, stops, tc.commas, tc.stops, res.Text)
+			}
+			if !strings.Contains(res.Text, tc.stop) {
+				t.Errorf("%q is not read:\n%s", tc.stop, res.Text)
+			}
+		})
+	}
+}

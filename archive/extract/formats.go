@@ -289,12 +289,13 @@ func checkImageSize(path string) error {
 // dots alone); the median removes isolated specks while keeping the dots of
 // letters, which are several pixels wide at 300 dpi. On the spoiled test page
 // (1% speckles) it took the body line from unreadable to read whole.
-// It returns the filtered image (which the digit reader looks at), nil for
-// an image Go cannot decode (TIFF, WebP): that is read as is.
-func denoise(in, out string) (*image.Gray, error) {
+// It returns the image as decoded and as filtered (which the digit reader
+// and the punctuation look at), nil for an image Go cannot decode (TIFF,
+// WebP): that is read as is.
+func denoise(in, out string) (raw, filtered *image.Gray, err error) {
 	f, err := os.Open(in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var g *image.Gray
@@ -310,16 +311,16 @@ func denoise(in, out string) (*image.Gray, error) {
 			g = toGray(img)
 		}
 	default:
-		return nil, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
+		return nil, nil, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
 	}
 	if err != nil {
-		return nil, nil // let Tesseract try it and say what is wrong
+		return nil, nil, nil // let Tesseract try it and say what is wrong
 	}
 	m := median3(g)
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	o, err := os.Create(out)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bw := bufio.NewWriterSize(o, 1<<20)
 	fmt.Fprintf(bw, "P5\n%d %d\n255\n", w, h)
@@ -328,9 +329,9 @@ func denoise(in, out string) (*image.Gray, error) {
 	}
 	if err := bw.Flush(); err != nil {
 		o.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return m, o.Close()
+	return g, m, o.Close()
 }
 
 // decodeGray decodes the first page of an image Go knows (a TIFF among
