@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -521,12 +522,11 @@ func TestModelFallback(t *testing.T) {
 	}
 }
 
-// TestEasternDigits reads the heads of two letters of the OCR set
-// (internal/ocrset), scanned: one writes its reference and date in Eastern
+// TestEasternDigits reads the heads of three letters of the OCR set
+// (internal/ocrset), scanned: two write their reference and date in Eastern
 // Arabic digits, which Tesseract's models cannot read (digits.go reads
-// them), the other in Western digits, which must come out as Tesseract read
-// them. The prints are read as files, not through the package, which
-// imports the archive.
+// them), the third in Western digits, which must come out as Tesseract read
+// them.
 func TestEasternDigits(t *testing.T) {
 	needTools(t)
 	ctx := context.Background()
@@ -540,24 +540,9 @@ func TestEasternDigits(t *testing.T) {
 		{"04-sans-200.pdf", []string{"ك ع/311/2024", "04/02/2022"}},
 	} {
 		t.Run(tc.print, func(t *testing.T) {
-			pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", tc.print))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, err := scantest.Page(ctx, pdf, 300)
-			if err != nil {
-				t.Fatal(err)
-			}
-			head := scantest.Spoil(scantest.Crop(page, 0, 900), 0, 20, 0, 1)
-			dir := t.TempDir()
-			path := filepath.Join(dir, "scan.png")
-			if err := os.WriteFile(path, scantest.EncodePNG(head), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			res, err := x.File(ctx, path, "image/png", dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := readLetter(t, x, tc.print, 300, func(page *image.Gray) *image.Gray {
+				return scantest.Spoil(scantest.Crop(page, 0, 900), 0, 20, 0, 1)
+			})
 			text := strings.Map(func(r rune) rune {
 				if r == '\u200e' || r == '\u200f' {
 					return -1
@@ -594,23 +579,7 @@ func TestArabicCommas(t *testing.T) {
 		{"01-amiri-300-eastern.pdf", 300, 3, 6, 0, "الحزب."},
 	} {
 		t.Run(tc.print, func(t *testing.T) {
-			pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", tc.print))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, err := scantest.Page(ctx, pdf, tc.dpi)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			path := filepath.Join(dir, "scan.png")
-			if err := os.WriteFile(path, scantest.EncodePNG(page), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			res, err := x.File(ctx, path, "image/png", dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := readLetter(t, x, tc.print, tc.dpi, func(page *image.Gray) *image.Gray { return page })
 			commas, stops := strings.Count(res.Text, "،"), 0
 			for _, w := range strings.Fields(res.Text) {
 				if strings.HasSuffix(w, ".") {
@@ -625,4 +594,29 @@ func TestArabicCommas(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readLetter reads, as a PNG scan, the first page of one of the OCR set's
+// printed letters (internal/ocrset/testdata, read as a file: the package
+// imports the archive) rasterised at dpi and passed through scan.
+func readLetter(t *testing.T, x *extract.Extractor, print string, dpi int, scan func(*image.Gray) *image.Gray) extract.Result {
+	t.Helper()
+	pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", print))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := scantest.Page(t.Context(), pdf, dpi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scan.png")
+	if err := os.WriteFile(path, scantest.EncodePNG(scan(page)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.File(t.Context(), path, "image/png", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
