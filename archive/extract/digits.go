@@ -266,6 +266,22 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 		reads[i] = read{s, label, east, eastD, letter, dot}
 	}
 	slices.SortFunc(reads, func(a, b read) int { return a.s.Box.Min.X - b.s.Box.Min.X })
+	// Two shapes one above the other, one of them no digit, are tried as
+	// one: blur breaks a ٤ at its waist. The pair is kept apart unless
+	// together they are an Eastern digit (a letter and its dot are not).
+	for i := 0; i+1 < len(reads); i++ {
+		a, b := reads[i], reads[i+1]
+		if a.label != glyph.Other && b.label != glyph.Other || !overlapX(a.s.Box, b.s.Box) {
+			continue
+		}
+		m := glyph.Merge(a.s, b.s)
+		f := glyph.Describe(m, band)
+		label, d, east, eastD := glyph.Nearest(&f, set, isEastern)
+		if label == east && label != '/' && isEastern(label) && d <= maxDigitDistance {
+			reads[i] = read{s: m, label: label, east: east, eastD: eastD}
+			reads = slices.Delete(reads, i+1, i+2)
+		}
+	}
 	// A shape between two Eastern digits is let a little farther from its
 	// template: noise wears the small ones (٠ is a few pixels) most.
 	// At a number's end, ١ and ٠ are let be as near to their template as
@@ -434,6 +450,13 @@ func isDigitLabel(r rune) bool { return isEastern(r) || r >= '0' && r <= '9' }
 
 // isEastern says whether r is an Eastern Arabic digit or a slash.
 func isEastern(r rune) bool { return r >= '٠' && r <= '٩' || r == '/' }
+
+// overlapX says whether two boxes overlap across at least half of the
+// narrower.
+func overlapX(a, b image.Rectangle) bool {
+	o := min(a.Max.X, b.Max.X) - max(a.Min.X, b.Min.X)
+	return o > 0 && 2*o >= min(a.Dx(), b.Dx())
+}
 
 // tesseractDigitsIn says whether Tesseract read a digit of either script
 // within r.

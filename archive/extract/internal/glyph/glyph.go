@@ -236,3 +236,20 @@ func Nearest(f *Features, set []Template, only func(rune) bool) (label rune, d f
 	}
 	return label, d, onlyLabel, onlyD
 }
+
+// Merge is a and b as one shape: a digit that blur or a thin stroke broke
+// in two.
+func Merge(a, b Shape) Shape {
+	box := a.Box.Union(b.Box)
+	m := Shape{Box: box, Area: a.Area + b.Area, Ink: make([]bool, box.Dx()*box.Dy())}
+	for _, s := range []Shape{a, b} {
+		w := s.Box.Dx()
+		for i, ink := range s.Ink {
+			if ink {
+				x, y := s.Box.Min.X+i%w-box.Min.X, s.Box.Min.Y+i/w-box.Min.Y
+				m.Ink[y*box.Dx()+x] = true
+			}
+		}
+	}
+	return m
+}

@@ -74,3 +74,21 @@ func TestDescribeScales(t *testing.T) {
 		t.Errorf("the large L is nearest %c", label)
 	}
 }
+
+// TestMerge: a digit broken at its waist is one shape again.
+func TestMerge(t *testing.T) {
+	g := page(60, 60, image.Rect(10, 10, 20, 28), image.Rect(12, 30, 18, 50))
+	s := Shapes(g, g.Bounds(), 128, 4)
+	if len(s) != 2 {
+		t.Fatalf("%d shapes, want the two halves", len(s))
+	}
+	m := Merge(s[0], s[1])
+	if m.Box != image.Rect(10, 10, 20, 50) || m.Area != s[0].Area+s[1].Area {
+		t.Fatalf("merged box %v area %d", m.Box, m.Area)
+	}
+	whole := Shapes(page(60, 60, image.Rect(10, 10, 20, 28), image.Rect(12, 28, 18, 50)), g.Bounds(), 128, 4)
+	a, b := Describe(m, Band{10, 50}), Describe(whole[0], Band{10, 50})
+	if d := Distance(&a, &b); d > 3 { // the gap at the waist apart; another shape is 10 and more
+		t.Errorf("the merged halves are %.1f from the unbroken shape, want under 3", d)
+	}
+}
