@@ -219,7 +219,10 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	// The whole height of the line, for digits taller than the words'
 	// boxes; a little to either side for the edges of the outer digits.
 	box = image.Rect(box.Min.X-2, min(box.Min.Y, lineBox.Min.Y), box.Max.X+2, max(box.Max.Y, lineBox.Max.Y)).Intersect(g.Bounds())
-	if box.Empty() {
+	// A line of type is a few hundred thousand pixels at 300 dpi; a "line"
+	// Tesseract found in a picture can be the page, whose labelling would
+	// cost a gigabyte.
+	if box.Empty() || box.Dx()*box.Dy() > maxSpanPixels {
 		return "", false
 	}
 	h := box.Dy()
@@ -439,6 +442,10 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	}
 	return b.String(), true
 }
+
+// maxSpanPixels bounds the part of a page the reader cuts into shapes at
+// once.
+const maxSpanPixels = 4 << 20
 
 // maxDigitDistance is the farthest a shape may be from its nearest digit
 // template and still be read as that digit. On the OCR set, digits lie
