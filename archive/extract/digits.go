@@ -59,9 +59,9 @@ func doubtfulDigits(w ocrWord) bool {
 		switch {
 		case r >= '0' && r <= '9':
 			has = true
-		case r == '/' || r == '\\' || r == '|' || r == '٠' || r == '١' || r < 0x80 && unicode.IsLetter(r):
+		case r == '/' || r == '\\' || r == '|' || r == '٠' || r == '١' || isLatinLetter(r):
 			has, plainWestern = true, false
-		case unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r):
+		case isArabicLetter(r):
 			plainWestern = false
 		}
 	}
@@ -123,7 +123,7 @@ func latinJunk(lines []ocrLine) func(ocrWord) bool {
 			switch text := w.Text(); {
 			case strings.ContainsFunc(text, isLatinLetter):
 				latin++
-			case strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) }):
+			case strings.ContainsFunc(text, isArabicLetter):
 				arabic++
 			}
 		}
@@ -137,6 +137,8 @@ func latinJunk(lines []ocrLine) func(ocrWord) bool {
 const latinJunkBelow = 60
 
 func isLatinLetter(r rune) bool { return r < 0x80 && unicode.IsLetter(r) }
+
+func isArabicLetter(r rune) bool { return unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) }
 
 func dropBidiMarks(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -292,10 +294,7 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	eastDigit := func(j int, slash bool) bool {
 		return j >= 0 && j < len(reads) && reads[j].label != glyph.Other && reads[j].label == reads[j].east && (slash || reads[j].east != '/')
 	}
-	near := func(i, j int) bool {
-		a, b := reads[i].s.Box, reads[j].s.Box
-		return max(a.Min.X-b.Max.X, b.Min.X-a.Max.X) <= band.Height()/2
-	}
+	near := func(i, j int) bool { return gapX(reads[i].s.Box, reads[j].s.Box) <= band.Height()/2 }
 	for i := range reads {
 		r := &reads[i]
 		if r.label != glyph.Other || r.east == glyph.Other {
@@ -370,8 +369,7 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 		// The letters on either side of a number («و/١٣٤/٢٠٢٦») are given
 		// back where Tesseract has no letter of its own over them.
 		for _, j := range []int{run[0] - 1, run[len(run)-1] + 1} {
-			if j >= 0 && j < len(reads) && reads[j].letter != 0 &&
-				max(reads[j].s.Box.Min.X-all.Max.X, all.Min.X-reads[j].s.Box.Max.X) <= band.Height()/2 {
+			if j >= 0 && j < len(reads) && reads[j].letter != 0 && gapX(reads[j].s.Box, all) <= band.Height()/2 {
 				beside = append(beside, j)
 			}
 		}
@@ -407,21 +405,17 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	// are Tesseract's junk for them.
 	for wi, w := range words {
 		for _, c := range w.Chars {
-			if strings.TrimFunc(c.Text, isBidiMark) == "" || strings.ContainsFunc(c.Text, func(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }) {
+			if strings.TrimFunc(c.Text, isBidiMark) == "" || strings.ContainsFunc(c.Text, func(r rune) bool { return isLatinLetter(r) || r >= '0' && r <= '9' }) {
 				continue
 			}
-			mid := (c.Box.Min.X + c.Box.Max.X) / 2
-			if !slices.ContainsFunc(runs, func(r image.Rectangle) bool { return mid >= r.Min.X && mid < r.Max.X }) {
+			if !slices.ContainsFunc(runs, func(r image.Rectangle) bool { return midIn(c.Box, r) }) {
 				pieces = append(pieces, piece{text: c.Text, box: c.Box, word: wi})
 			}
 		}
 	}
 	for _, j := range beside {
 		box := reads[j].s.Box
-		if !slices.ContainsFunc(pieces, func(p piece) bool {
-			mid := (p.box.Min.X + p.box.Max.X) / 2
-			return p.word >= 0 && mid >= box.Min.X && mid < box.Max.X
-		}) {
+		if !slices.ContainsFunc(pieces, func(p piece) bool { return p.word >= 0 && midIn(p.box, box) }) {
 			pieces = append(pieces, piece{text: string(reads[j].letter), box: box, word: -1})
 		}
 	}
@@ -465,13 +459,21 @@ func overlapX(a, b image.Rectangle) bool {
 	return o > 0 && 2*o >= min(a.Dx(), b.Dx())
 }
 
+// gapX is the horizontal gap between two boxes, negative where they overlap.
+func gapX(a, b image.Rectangle) int { return max(a.Min.X-b.Max.X, b.Min.X-a.Max.X) }
+
+// midIn says whether a's middle, across, lies within b's width.
+func midIn(a, b image.Rectangle) bool {
+	mid := (a.Min.X + a.Max.X) / 2
+	return mid >= b.Min.X && mid < b.Max.X
+}
+
 // tesseractDigitsIn says whether Tesseract read a digit of either script
 // within r.
 func tesseractDigitsIn(words []ocrWord, r image.Rectangle) bool {
 	for _, w := range words {
 		for _, c := range w.Chars {
-			mid := (c.Box.Min.X + c.Box.Max.X) / 2
-			if mid >= r.Min.X && mid < r.Max.X && strings.ContainsFunc(c.Text, unicode.IsDigit) {
+			if midIn(c.Box, r) && strings.ContainsFunc(c.Text, unicode.IsDigit) {
 				return true
 			}
 		}

@@ -625,7 +625,7 @@ func commas(text []byte) []byte {
 				open = true
 			case r == '»' && open:
 				open = false
-			case (r == ',' || r == '»') && unicode.Is(unicode.Arabic, prev) && unicode.IsLetter(prev):
+			case (r == ',' || r == '»') && isArabicLetter(prev):
 				r = '،'
 			}
 			b.WriteRune(r)

@@ -5,7 +5,6 @@ import (
 	"image"
 	"math"
 	"slices"
-	"unicode"
 
 	"github.com/sijill/sijill/archive/extract/internal/glyph"
 )
@@ -47,7 +46,7 @@ func commaStops(lines []ocrLine, raw *image.Gray) map[int][]mark {
 		for wi, w := range l.Words {
 			for ci := 1; ci < len(w.Chars); ci++ {
 				prev := []rune(w.Chars[ci-1].Text)
-				if len(prev) == 0 || !unicode.Is(unicode.Arabic, prev[0]) || !unicode.IsLetter(prev[0]) {
+				if len(prev) == 0 || !isArabicLetter(prev[0]) {
 					continue
 				}
 				last := ci == len(w.Chars)-1
@@ -119,8 +118,7 @@ func round(s glyph.Shape) bool { return 2*s.Box.Dy() < 3*s.Box.Dx() }
 
 // stacked says whether two marks stand one above the other.
 func stacked(a, b image.Rectangle) bool {
-	o := min(a.Max.X, b.Max.X) - max(a.Min.X, b.Min.X)
-	return 2*o >= min(a.Dx(), b.Dx()) && (a.Max.Y <= b.Min.Y || b.Max.Y <= a.Min.Y)
+	return overlapX(a, b) && (a.Max.Y <= b.Min.Y || b.Max.Y <= a.Min.Y)
 }
 
 // twoKinds parts sorted positive values into two runs, marks[:cut] and
