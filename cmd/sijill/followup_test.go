@@ -203,6 +203,7 @@ func TestImportCommand(t *testing.T) {
 	m := openMainAt(t, data, nil)
 	t.Cleanup(func() { m.Close() })
 	admin := login(t, m.Server.URL(), "admin", adminPassword)
+	m.WaitIndexed() // the index catches up with the bucket in the background
 	var rec record
 	if st := admin.call("GET", "/api/v1/records/incoming-2017-12", nil, nil, &rec); st != 200 {
 		t.Fatalf("imported record: %d", st)

@@ -507,10 +507,13 @@ func TestUI(t *testing.T) {
 	if msg := text(t, ctx, "#err-confirm"); !strings.Contains(msg, "أكّد الإلغاء") {
 		t.Errorf("annulling without the confirmation: %q", msg)
 	}
-	// A reason alone is not enough: the annulment is confirmed too.
+	// A reason alone is not enough: the annulment is confirmed too. The page
+	// that refused the missing reason already marks the confirmation, so the
+	// answer to this submit is the page whose reason is no longer in error.
 	step(t, ctx, "annul with a reason, unconfirmed",
 		chromedp.SendKeys(chromedp.CSS("#f-reason"), "مكرر: سُجّل مرتين"),
 		chromedp.Click(chromedp.CSS(".danger-zone button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#f-reason:not([aria-invalid])")),
 		chromedp.WaitVisible(chromedp.CSS("#f-confirm[aria-invalid]")))
 	var still record
 	if admin.call("GET", "/api/v1/records/"+wrong.ID, nil, nil, &still); still.Status != "active" {
