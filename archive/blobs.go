@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -50,7 +49,7 @@ type fileMover interface {
 func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize int64) (Attachment, error) {
 	tmp, err := os.CreateTemp(s.tmpDir, "upload-*")
 	if err != nil {
-		return Attachment{}, storageErr("spool upload", mapSpoolErr(err))
+		return Attachment{}, storageErr("spool upload", NoSpace(err))
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -67,7 +66,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize i
 		if errors.As(err, &ae) {
 			return Attachment{}, err
 		}
-		return Attachment{}, fmt.Errorf("archive: receive upload: %w", mapSpoolErr(err))
+		return Attachment{}, fmt.Errorf("archive: receive upload: %w", NoSpace(err))
 	}
 	if n > maxSize {
 		return Attachment{}, Errorf(ETOOLARGE, "the file is larger than %d MB", maxSize>>20)
@@ -80,7 +79,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize i
 		return Attachment{}, Errorf(EUNSUPPORTED, "the type of %q is not accepted: send PDF, PNG, JPEG, TIFF, WebP, DOCX or ODT", name)
 	}
 	if err := tmp.Sync(); err != nil {
-		return Attachment{}, storageErr("spool upload", mapSpoolErr(err))
+		return Attachment{}, storageErr("spool upload", NoSpace(err))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	a := Attachment{SHA256: sum, Name: CleanFileName(name, ctype), Size: n, ContentType: ctype}
@@ -109,13 +108,6 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, name string, maxSize i
 		return Attachment{}, storageErr("store blob", notWritten(err))
 	}
 	return a, nil
-}
-
-func mapSpoolErr(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w: %w", ErrNoSpace, err)
-	}
-	return err
 }
 
 // headBuffer keeps the first bytes of a stream for type sniffing.

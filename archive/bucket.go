@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 )
 
@@ -111,4 +112,14 @@ func ValidKey(key string) bool {
 		segStart = false
 	}
 	return !segStart
+}
+
+// NoSpace marks a local file system's full disk or exhausted quota (ENOSPC,
+// EDQUOT) as ErrNoSpace, so that whatever spools, stores or renders through a
+// file answers 507 storage_full rather than an internal error.
+func NoSpace(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return err
 }

@@ -73,7 +73,7 @@ func registerYear(c *fiber.Ctx) (archive.Register, int, error) {
 func (s *Server) tempFile(pattern string, write func(io.Writer) error) (*os.File, int64, error) {
 	f, err := os.CreateTemp(s.store.TempDir(), pattern)
 	if err != nil {
-		return nil, 0, fmt.Errorf("web: %w", err)
+		return nil, 0, fmt.Errorf("web: %w", archive.NoSpace(err))
 	}
 	os.Remove(f.Name()) // the open file lives on until fasthttp has sent and closed it
 	err = write(f)
@@ -86,7 +86,7 @@ func (s *Server) tempFile(pattern string, write func(io.Writer) error) (*os.File
 	}
 	if err != nil {
 		f.Close()
-		return nil, 0, err
+		return nil, 0, archive.NoSpace(err) // a full disk is 507, not a failed render
 	}
 	return f, size, nil
 }

@@ -72,12 +72,7 @@ func (b *Bucket) info(key string, fi fs.FileInfo) archive.ObjectInfo {
 }
 
 // mapErr turns a full disk into archive.ErrNoSpace so callers can answer 507.
-func mapErr(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w: %w", archive.ErrNoSpace, err)
-	}
-	return err
-}
+func mapErr(err error) error { return archive.NoSpace(err) }
 
 // notExist reports a path through a file ("a/b" is a file, "a/b/c" asked) as
 // missing, as S3 does, rather than as ENOTDIR.

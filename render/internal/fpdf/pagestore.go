@@ -41,7 +41,7 @@ func (f *Fpdf) storePage() {
 		return
 	}
 	if err := f.pageStore.Put(f.page, f.pages[f.page].Bytes()); err != nil {
-		f.SetErrorf("store page %d: %s", f.page, err)
+		f.SetError(fmt.Errorf("store page %d: %w", f.page, err)) // Sijill: %w keeps a full disk visible
 		return
 	}
 	f.pages[f.page] = new(bytes.Buffer)
