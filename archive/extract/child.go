@@ -131,7 +131,7 @@ func (x *Extractor) inChild(ctx context.Context, command []string, path, content
 	case ans.Error != "":
 		return Result{}, errors.New(ans.Error)
 	}
-	return ans.Result, nil
+	return Correct(ans.Result, x.Lexicon), nil // the child has no lexicon
 }
 
 // describeExit says how a child ended, in the words an operator needs.

@@ -127,6 +127,9 @@ type Result struct {
 	// Confidence is Tesseract's mean word confidence (0-100, weighted by
 	// letters) over the pages read by OCR; 0 when none was.
 	Confidence float64 `json:"confidence,omitempty"`
+	// Doubted are the words OCR read under doubtedBelow, for the lexicon to
+	// judge (see correct); the reader in the child process has none.
+	Doubted []string `json:"doubted,omitempty"`
 }
 
 // DoubtfulBelow is the OCR confidence under which a file's text is shown to
@@ -146,6 +149,9 @@ type Extractor struct {
 	// PSM overrides Tesseract's page segmentation mode, for measuring; ""
 	// is the mode chosen below.
 	PSM string
+	// Lexicon, when set, corrects the words OCR doubted that are no words
+	// (see correctWord); nil leaves the text as Tesseract read it.
+	Lexicon Lexicon
 	// imageSlots bounds the image work done in this process (decoding, the
 	// median filter) to one less than GOMAXPROCS, nil: no bound. The OS
 	// priority of that work (niced) does not reach Go's scheduler: with
@@ -233,6 +239,9 @@ func (x *Extractor) File(ctx context.Context, path, contentType, dir string) (Re
 		return Result{}, err
 	}
 	res.Text = clean(res.Text)
+	if x.Lexicon != nil {
+		res = Correct(res, x.Lexicon)
+	}
 	return res, nil
 }
 
@@ -339,7 +348,7 @@ func (x *Extractor) pdf(ctx context.Context, path, dir string) (Result, error) {
 	case ocrPages > 0:
 		method = "ocr"
 	}
-	return Result{Text: b.String(), Pages: n, Method: method, Confidence: total.confidence()}, nil
+	return Result{Text: b.String(), Pages: n, Method: method, Confidence: total.confidence(), Doubted: total.doubted}, nil
 }
 
 // pageSize is a PDF page's size in points.
@@ -425,7 +434,7 @@ func (x *Extractor) image(ctx context.Context, path string, pages int, tiff bool
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Text: string(out), Pages: pages, Method: "ocr", Confidence: score.confidence()}, nil
+	return Result{Text: string(out), Pages: pages, Method: "ocr", Confidence: score.confidence(), Doubted: score.doubted}, nil
 }
 
 // tesseract reads an image (every page of a multi-page TIFF) in Arabic and
@@ -594,10 +603,12 @@ type ocrScore struct {
 	letters   int     // letters in words with a confidence
 	confident float64 // letters weighted by their word's confidence (0-1)
 	strong    int     // letters in words of confidence 70 and over
+	doubted   []string
 }
 
 func (s *ocrScore) add(o ocrScore) {
 	s.letters, s.confident, s.strong = s.letters+o.letters, s.confident+o.confident, s.strong+o.strong
+	s.doubted = append(s.doubted, o.doubted...)
 }
 
 func (s ocrScore) confidence() float64 {
@@ -677,6 +688,9 @@ func (x *Extractor) tesseractPSM(ctx context.Context, img string, pages, dpi int
 			out.score.confident += float64(n) * conf / 100
 			if conf >= 70 {
 				out.score.strong += n
+			}
+			if w := doubtedWord(f[11]); w != "" && conf < doubtedBelow {
+				out.score.doubted = append(out.score.doubted, w)
 			}
 		}
 	}

@@ -620,3 +620,54 @@ func readLetter(t *testing.T, x *extract.Extractor, print string, dpi int, scan 
 	}
 	return res
 }
+
+// askedLexicon knows no word and notes the words it was asked about.
+type askedLexicon struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (l *askedLexicon) Known(w string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked = append(l.asked, w)
+	return false
+}
+
+// TestPoolAsksLexicon reads a scan through the pool's child reader: the words
+// Tesseract doubted come back to the server's process, which holds the
+// lexicon (the child never loads it), and are judged there.
+func TestPoolAsksLexicon(t *testing.T) {
+	needTools(t)
+	ctx := context.Background()
+	store := newStore(t, t.TempDir())
+	pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", "11-kacstoffice-300-rotated.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := scantest.Page(ctx, pdf, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := put(t, store, "scan.png", scantest.EncodePNG(page))
+	lex := &askedLexicon{}
+	p := extract.New(ctx, store, extract.Options{Workers: 1, Lexicon: lex, Tessdata: os.Getenv("SIJILL_TESSDATA")})
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Enqueue(ctx, "incoming-2026-1", []archive.Attachment{scan})
+	wctx, cancel := context.WithTimeout(ctx, ocrCeiling)
+	defer cancel()
+	if err := p.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := p.Status(ctx, scan.SHA256); st.Status != extract.StatusDone {
+		t.Fatalf("scan: %+v", st)
+	}
+	lex.mu.Lock()
+	defer lex.mu.Unlock()
+	if len(lex.asked) == 0 {
+		t.Error("the lexicon was asked about no word: the doubted words did not come back from the child reader")
+	}
+}

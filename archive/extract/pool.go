@@ -118,6 +118,9 @@ type Options struct {
 	Reindex func(ctx context.Context, recordIDs []string) error
 	// Tools overrides the detected tools (nil: DetectTools).
 	Tools *Tools
+	// Lexicon corrects the words OCR doubted that are no words (see
+	// Extractor.Lexicon); nil: none are.
+	Lexicon Lexicon
 	// Tessdata is the folder of Tesseract's models (SIJILL_TESSDATA), ""
 	// for Tesseract's own; see DetectTools.
 	Tessdata string
@@ -177,7 +180,7 @@ func New(ctx context.Context, store *archive.Store, opt Options) *Pool {
 		tools = DetectTools(ctx, opt.Tessdata)
 	}
 	p := &Pool{store: store, bucket: store.Bucket(), opt: opt, log: opt.Logger, workers: opt.Workers,
-		x: Extractor{PageTimeout: opt.PageTimeout, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
+		x: Extractor{PageTimeout: opt.PageTimeout, Lexicon: opt.Lexicon, imageSlots: make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1))}, queued: map[string]bool{}, wake: make(chan struct{}, opt.Workers)}
 	p.idle = sync.NewCond(&p.mu)
 	p.tools = tools
 	return p

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sijill/sijill/archive/extract"
+	"github.com/sijill/sijill/index"
 	"github.com/sijill/sijill/internal/ocrset"
 )
 
@@ -34,7 +35,11 @@ func letters(ctx context.Context, w io.Writer, tessdata, dump string, scansOnly 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	x := &extract.Extractor{Tools: tools, PageTimeout: 10 * time.Minute}
+	words, err := index.NewWords()
+	if err != nil {
+		return err
+	}
+	x := &extract.Extractor{Tools: tools, PageTimeout: 10 * time.Minute, Lexicon: words}
 	fmt.Fprintf(w, "Sijill: model %s; plain: tesseract -l ara with Debian's model (%s)\n", tools.Model, "tesseract-ocr-ara")
 	sijill, plain := make([]string, len(set)), make([]string, len(set))
 	var secS, secP []float64

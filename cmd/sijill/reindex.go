@@ -56,7 +56,11 @@ func runReindex(ctx context.Context, args []string, getenv func(string) string, 
 // reextract reads the text of every attachment of every record again, with
 // the pool's workers, and waits until all are read.
 func reextract(ctx context.Context, store *archive.Store, cfg *Config, logger *slog.Logger, stdout io.Writer) error {
-	pool := extract.New(ctx, store, extract.Options{Workers: cfg.OCRWorkers, Logger: logger, Tessdata: cfg.Tessdata})
+	words, err := index.NewWords()
+	if err != nil {
+		return err
+	}
+	pool := extract.New(ctx, store, extract.Options{Workers: cfg.OCRWorkers, Logger: logger, Tessdata: cfg.Tessdata, Lexicon: words})
 	if t := pool.Tools(); !t.OCR() || !t.Pdftotext || !t.Pdftoppm {
 		logger.Warn("some text extraction tools are missing; files needing them are marked unavailable",
 			"tesseract", t.Tesseract, "arabic", t.Arabic, "pdftotext", t.Pdftotext, "pdftoppm", t.Pdftoppm)

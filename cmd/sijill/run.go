@@ -164,6 +164,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The lexicon that corrects the words OCR doubted (embedded: a failure
+	// here is a broken build).
+	words, err := index.NewWords()
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -202,7 +208,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}, store, m.Logger)
 	m.Server.SetIndex(ix)
 	m.Extract = extract.New(ctx, store, extract.Options{Workers: m.Config.OCRWorkers, Logger: m.Logger, Tessdata: m.Config.Tessdata,
-		Reindex: func(ctx context.Context, ids []string) error { return ix.RefreshAll(ctx, store, ids) }})
+		Lexicon: words, Reindex: func(ctx context.Context, ids []string) error { return ix.RefreshAll(ctx, store, ids) }})
 	m.Server.SetExtractor(m.Extract)
 	if t := m.Extract.Tools(); !t.OCR() || !t.Pdftotext || !t.Pdftoppm {
 		m.Logger.Warn("text extraction: some tools are missing; files needing them are marked unavailable",
