@@ -32,7 +32,7 @@ func TestCER(t *testing.T) {
 }
 
 // The floors the OCR set must keep: a little under what the extraction
-// reaches today (mean CER 0.021, recall 0.961, 14 of the 16 Eastern-digit
+// reaches today (mean CER 0.020, recall 0.962, 15 of the 16 Eastern-digit
 // references and dates found; plain Tesseract with Debian's model 0.104,
 // 0.886 and none); the CER ceiling is issue 21's target. The recall floor
 // fails without the lexicon's corrections (0.951). Tesseract and the scans
@@ -42,7 +42,7 @@ func TestCER(t *testing.T) {
 const (
 	maxMeanCER     = 0.025
 	minMeanRecall  = 0.955
-	minEasternSeen = 13
+	minEasternSeen = 15 // 14 without cutting a digit run into its slash (digits.go)
 )
 
 // TestOCRSet reads every letter of the set as the server does and asks

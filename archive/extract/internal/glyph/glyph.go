@@ -253,3 +253,47 @@ func Merge(a, b Shape) Shape {
 	}
 	return m
 }
+
+// Cut parts s at the column of least ink between a quarter and three
+// quarters of its width: blur runs a digit into the slash beside it, and the
+// thinnest column is where they touch. Each part's box is fitted to its
+// ink; ok is false when either part is empty.
+func Cut(s Shape) (left, right Shape, ok bool) {
+	w, h := s.Box.Dx(), s.Box.Dy()
+	if w < 4 {
+		return Shape{}, Shape{}, false
+	}
+	at, least := -1, h+1
+	for x := w / 4; x < w-w/4; x++ {
+		n := 0
+		for y := range h {
+			if s.Ink[y*w+x] {
+				n++
+			}
+		}
+		if n < least {
+			at, least = x, n
+		}
+	}
+	part := func(x0, x1 int) Shape {
+		box := image.Rectangle{}
+		area := 0
+		for y := range h {
+			for x := x0; x < x1; x++ {
+				if s.Ink[y*w+x] {
+					box = box.Union(image.Rect(x, y, x+1, y+1))
+					area++
+				}
+			}
+		}
+		p := Shape{Box: box.Add(s.Box.Min), Area: area, Ink: make([]bool, box.Dx()*box.Dy())}
+		for y := box.Min.Y; y < box.Max.Y; y++ {
+			for x := box.Min.X; x < box.Max.X; x++ {
+				p.Ink[(y-box.Min.Y)*box.Dx()+x-box.Min.X] = s.Ink[y*w+x]
+			}
+		}
+		return p
+	}
+	left, right = part(0, at), part(at, w)
+	return left, right, left.Area > 0 && right.Area > 0
+}

@@ -92,3 +92,23 @@ func TestMerge(t *testing.T) {
 		t.Errorf("the merged halves are %.1f from the unbroken shape, want under 3", d)
 	}
 }
+
+func TestCut(t *testing.T) {
+	// Two bars joined by a thin bridge at mid-height, as blur joins a digit
+	// and a slash: cut where the bridge is.
+	g := page(60, 60, image.Rect(10, 10, 20, 40), image.Rect(20, 24, 26, 26), image.Rect(26, 10, 34, 40))
+	s := Shapes(g, g.Bounds(), 128, 4)
+	if len(s) != 1 {
+		t.Fatalf("%d shapes, want one joined shape", len(s))
+	}
+	l, r, ok := Cut(s[0])
+	if !ok || l.Area+r.Area != s[0].Area {
+		t.Fatalf("cut: %v, areas %d + %d of %d", ok, l.Area, r.Area, s[0].Area)
+	}
+	if l.Box.Min.X != 10 || r.Box.Max.X != 34 || l.Box.Max.X > 26 || r.Box.Min.X < 20 {
+		t.Errorf("cut into %v and %v, want the cut in the bridge (x 20-26)", l.Box, r.Box)
+	}
+	if l.Box.Dy() != 30 || r.Box.Dy() != 30 {
+		t.Errorf("parts' boxes %v %v not fitted to their ink", l.Box, r.Box)
+	}
+}
