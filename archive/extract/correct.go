@@ -22,6 +22,12 @@ type Lexicon interface {
 // right, were "corrected" into words).
 const doubtedBelow = 90
 
+// maxCorrected is the longest word corrected, in letters: Arabic words are
+// shorter (والمستشفيات is 11), and the candidates grow with the square of a
+// word's length — a crafted scan's one "word" of thousands of letters must
+// not hold the server's CPU.
+const maxCorrected = 20
+
 // confusable are the letters the Arabic model takes for one another: one
 // skeleton with other dots (ب ت ث ن ي, ج ح خ, ر ز...), a hamza seat, ه and ة.
 var confusable = []string{"بتثنيئ", "جحخ", "دذ", "رز", "سش", "صض", "طظ", "عغ", "فق", "هة", "اأإآ", "وؤ", "يى"}
@@ -37,7 +43,7 @@ const arabicLetters = "ءآأؤإئابةتثجحخدذرزسشصضطظعغفق�
 // lexicon does not know may be near two words) leave w as it was read.
 func correctWord(w string, lex Lexicon) (string, bool) {
 	r := []rune(w)
-	if len(r) < 3 || lex.Known(w) {
+	if len(r) < 3 || len(r) > maxCorrected || lex.Known(w) {
 		return "", false
 	}
 	tiers := []func(yield func(string)){

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +172,28 @@ func TestCorrect(t *testing.T) {
 				t.Errorf("Correct(%q) = %q, want %q", tc.text, got.Text, tc.want)
 			}
 		})
+	}
+}
+
+// countingWords counts the words it is asked about.
+type countingWords struct {
+	*index.Words
+	asked int
+}
+
+func (c *countingWords) Known(w string) bool { c.asked++; return c.Words.Known(w) }
+
+// TestCorrectBounded: a "word" longer than any (a crafted scan's line of
+// one letter) is not tried at all: its candidates grow with the square of
+// its length, and the server's own process corrects.
+func TestCorrectBounded(t *testing.T) {
+	words, err := index.NewWords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("ب", 5000)
+	c := &countingWords{Words: words}
+	if got := extract.Correct(extract.Result{Text: long, Doubted: []string{long}}, c); got.Text != long || c.asked != 0 {
+		t.Errorf("a word of 5000 letters: %d lookups, text changed %v", c.asked, got.Text != long)
 	}
 }
