@@ -28,6 +28,10 @@ const doubtedBelow = 90
 // not hold the server's CPU.
 const maxCorrected = 20
 
+// maxTried is how many distinct doubted words of one file are tried: an A4
+// page holds about 500 words; a file of junk stops costing CPU here.
+const maxTried = 2000
+
 // confusable are the letters the Arabic model takes for one another: one
 // skeleton with other dots (ب ت ث ن ي, ج ح خ, ر ز...), a hamza seat, ه and ة.
 var confusable = []string{"بتثنيئ", "جحخ", "دذ", "رز", "سش", "صض", "طظ", "عغ", "فق", "هة", "اأإآ", "وؤ", "يى"}
@@ -121,7 +125,7 @@ func Correct(res Result, lex Lexicon) Result {
 				continue
 			}
 			fixed, ok := memo[core]
-			if !ok {
+			if !ok && len(memo) < maxTried {
 				fixed, _ = correctWord(core, lex)
 				memo[core] = fixed
 			}

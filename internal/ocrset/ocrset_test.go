@@ -179,9 +179,16 @@ func TestCorrect(t *testing.T) {
 type countingWords struct {
 	*index.Words
 	asked int
+	seen  map[string]bool
 }
 
-func (c *countingWords) Known(w string) bool { c.asked++; return c.Words.Known(w) }
+func (c *countingWords) Known(w string) bool {
+	c.asked++
+	if c.seen != nil {
+		c.seen[w] = true
+	}
+	return c.Words.Known(w)
+}
 
 // TestCorrectBounded: a "word" longer than any (a crafted scan's line of
 // one letter) is not tried at all: its candidates grow with the square of
@@ -195,5 +202,19 @@ func TestCorrectBounded(t *testing.T) {
 	c := &countingWords{Words: words}
 	if got := extract.Correct(extract.Result{Text: long, Doubted: []string{long}}, c); got.Text != long || c.asked != 0 {
 		t.Errorf("a word of 5000 letters: %d lookups, text changed %v", c.asked, got.Text != long)
+	}
+	// A file of thousands of distinct doubted words: the first 2000 are
+	// tried, the rest left as read.
+	var junk []string
+	letters := []rune("بجدرسصطعفك") // one of each set of confusable letters: no word is another's candidate
+	for i := range 3000 {
+		junk = append(junk, string([]rune{letters[i%10], letters[i/10%10], letters[i/100%10], letters[i/1000], 'ظ', 'غ'}))
+	}
+	c = &countingWords{Words: words, seen: map[string]bool{}}
+	extract.Correct(extract.Result{Text: strings.Join(junk, " "), Doubted: junk}, c)
+	for _, w := range junk[2000:] {
+		if c.seen[w] {
+			t.Fatalf("word %q, after the first 2000 distinct doubted words, was tried", w)
+		}
 	}
 }
