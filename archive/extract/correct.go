@@ -160,6 +160,19 @@ func doubtedWord(text string) string {
 	return core
 }
 
+// distinct is words without repeats, the first limit of them.
+func distinct(words []string, limit int) []string {
+	seen := map[string]bool{}
+	out := words[:0:0]
+	for _, w := range words {
+		if !seen[w] && len(out) < limit {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // misplaced reports a word with ى or ة anywhere but at its end, where
 // no word has them: «والأقالىم» is not a second reading of «والأقاليم».
 func misplaced(w string) bool {

@@ -239,6 +239,7 @@ func (x *Extractor) File(ctx context.Context, path, contentType, dir string) (Re
 		return Result{}, err
 	}
 	res.Text = clean(res.Text)
+	res.Doubted = distinct(res.Doubted, maxTried) // the child's answer stays small
 	if x.Lexicon != nil {
 		res = Correct(res, x.Lexicon)
 	}
