@@ -601,14 +601,7 @@ func TestArabicCommas(t *testing.T) {
 // imports the archive) rasterised at dpi and passed through scan.
 func readLetter(t *testing.T, x *extract.Extractor, print string, dpi int, scan func(*image.Gray) *image.Gray) extract.Result {
 	t.Helper()
-	pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", print))
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := scantest.Page(t.Context(), pdf, dpi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	page := letterPage(t, print, dpi)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "scan.png")
 	if err := os.WriteFile(path, scantest.EncodePNG(scan(page)), 0o600); err != nil {
@@ -619,6 +612,21 @@ func readLetter(t *testing.T, x *extract.Extractor, print string, dpi int, scan 
 		t.Fatal(err)
 	}
 	return res
+}
+
+// letterPage rasterises print, a letter of the OCR set
+// (internal/ocrset/testdata), at dpi.
+func letterPage(t *testing.T, print string, dpi int) *image.Gray {
+	t.Helper()
+	pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", print))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := scantest.Page(t.Context(), pdf, dpi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
 }
 
 // askedLexicon knows no word and notes the words it was asked about.
@@ -641,15 +649,7 @@ func TestPoolAsksLexicon(t *testing.T) {
 	needTools(t)
 	ctx := context.Background()
 	store := newStore(t, t.TempDir())
-	pdf, err := os.ReadFile(filepath.Join("..", "..", "internal", "ocrset", "testdata", "11-kacstoffice-300-rotated.pdf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := scantest.Page(ctx, pdf, 300)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scan := put(t, store, "scan.png", scantest.EncodePNG(page))
+	scan := put(t, store, "scan.png", scantest.EncodePNG(letterPage(t, "11-kacstoffice-300-rotated.pdf", 300)))
 	lex := &askedLexicon{}
 	p := extract.New(ctx, store, extract.Options{Workers: 1, Lexicon: lex, Tessdata: os.Getenv("SIJILL_TESSDATA")})
 	if err := p.Start(ctx); err != nil {
