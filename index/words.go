@@ -1,9 +1,6 @@
 package index
 
-import (
-	"fmt"
-	"unicode/utf8"
-)
+import "fmt"
 
 // Words tells an Arabic word from what is none, as search reads it: a word
 // whose core, its clitics taken off (وللجنة, بالتنسيق), the Ayaspell lexicon
@@ -26,7 +23,7 @@ func NewWords() (*Words, error) {
 func (w *Words) Known(word string) bool {
 	n := NormalizeArabic(word)
 	r := []rune(n)
-	if utf8.RuneCountInString(n) < 3 || !isArabicLetters(r) {
+	if len(r) < 3 || !isArabicLetters(r) {
 		return false
 	}
 	if w.s.isKeyword(r) || hasRunePrefix(r, "ال") && w.s.isKeyword(r[2:]) {

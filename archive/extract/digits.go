@@ -293,13 +293,15 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	// The cut is kept only when both parts are Eastern digits or slashes,
 	// let half as far again from their templates as a whole digit: the cut
 	// leaves a little of one in the other (the slash of ٩٤/ is 10.6 away).
-	eastAt := func(j int) bool {
-		return j >= 0 && j < len(reads) && reads[j].label != glyph.Other && reads[j].label == reads[j].east
+	// eastDigit says reads[j] is read as an Eastern digit (or its slash,
+	// when slash is set).
+	eastDigit := func(j int, slash bool) bool {
+		return j >= 0 && j < len(reads) && reads[j].label != glyph.Other && reads[j].label == reads[j].east && (slash || reads[j].east != '/')
 	}
 	for i := 0; i < len(reads); i++ {
 		r := reads[i]
 		wide := float64(r.s.Box.Dx()) / float64(band.Height())
-		if r.label != glyph.Other || wide < 0.5 || wide > 2 || !eastAt(i-1) && !eastAt(i+1) {
+		if r.label != glyph.Other || wide < 0.5 || wide > 2 || !eastDigit(i-1, true) && !eastDigit(i+1, true) {
 			continue
 		}
 		a, b, ok := glyph.Cut(r.s)
@@ -325,9 +327,6 @@ func readSpan(words []ocrWord, lineBox image.Rectangle, g *image.Gray, set []gly
 	// template: noise wears the small ones (٠ is a few pixels) most.
 	// At a number's end, ١ and ٠ are let be as near to their template as
 	// alef or a dot is to its own: beside a digit, they are digits.
-	eastDigit := func(j int, slash bool) bool {
-		return j >= 0 && j < len(reads) && reads[j].label != glyph.Other && reads[j].label == reads[j].east && (slash || reads[j].east != '/')
-	}
 	near := func(i, j int) bool { return gapX(reads[i].s.Box, reads[j].s.Box) <= band.Height()/2 }
 	for i := range reads {
 		r := &reads[i]
