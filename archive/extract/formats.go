@@ -216,6 +216,25 @@ func checkTIFFPage(f *os.File, bo binary.ByteOrder, off, entries int64, page int
 	return nil
 }
 
+// guessDPI is the resolution of an image that does not state one, taken as
+// a page of A4 or Letter whose shorter side the image spans (a phone photo,
+// a scanner that wrote no density): between readDPI and ocrDPI, so that a
+// page of 1654 pixels is not shrunk as if it were a 300 dpi scan (its text
+// would be read at 160 dpi), and a crop of a page is not taken as coarse.
+func guessDPI(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return ocrDPI
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return ocrDPI
+	}
+	const pageInches = 8.27 // A4's width; Letter's is 8.5
+	return max(readDPI, min(ocrDPI, int(float64(min(cfg.Width, cfg.Height))/pageInches)))
+}
+
 // imageDPI returns the resolution an image states (a PNG's pHYs, a JPEG's
 // JFIF density), or 0; Tesseract would otherwise assume 70 dpi.
 func imageDPI(path string) int {
@@ -289,13 +308,17 @@ func checkImageSize(path string) error {
 // dots alone); the median removes isolated specks while keeping the dots of
 // letters, which are several pixels wide at 300 dpi. On the spoiled test page
 // (1% speckles) it took the body line from unreadable to read whole.
-// It returns the image as decoded and as filtered (which the digit reader
-// and the punctuation look at), nil for an image Go cannot decode (TIFF,
-// WebP): that is read as is.
-func denoise(in, out string) (raw, filtered *image.Gray, err error) {
+//
+// A page known to be finer than readDPI (dpi; 0 if unknown) is written
+// shrunk to readDPI (see readDPI); denoise returns the resolution it wrote
+// and how many of the image's pixels one written pixel spans (1 if not
+// shrunk). It returns the image as decoded and as filtered, both at full
+// resolution (the digit reader and the punctuation look at them), nil for an
+// image Go cannot decode (TIFF, WebP): that is read as is.
+func denoise(in, out string, dpi int) (raw, filtered *image.Gray, outDPI int, scale float64, err error) {
 	f, err := os.Open(in)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, dpi, 1, err
 	}
 	defer f.Close()
 	var g *image.Gray
@@ -311,27 +334,42 @@ func denoise(in, out string) (raw, filtered *image.Gray, err error) {
 			g = toGray(img)
 		}
 	default:
-		return nil, nil, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
+		return nil, nil, dpi, 1, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
 	}
 	if err != nil {
-		return nil, nil, nil // let Tesseract try it and say what is wrong
+		return nil, nil, dpi, 1, nil // let Tesseract try it and say what is wrong
 	}
 	m := median3(g)
-	w, h := m.Bounds().Dx(), m.Bounds().Dy()
-	o, err := os.Create(out)
+	read, scale := m, 1.0
+	if dpi > readDPI*11/10 {
+		b := m.Bounds()
+		read = shrink(m, b.Dx()*readDPI/dpi, b.Dy()*readDPI/dpi)
+		scale, dpi = float64(b.Dx())/float64(read.Bounds().Dx()), readDPI
+	}
+	if err := writePGM(out, read); err != nil {
+		return nil, nil, dpi, 1, err
+	}
+	return g, m, dpi, scale, nil
+}
+
+// writePGM writes g to path as a binary PGM, which Tesseract reads without
+// decoding a compressed format.
+func writePGM(path string, g *image.Gray) error {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	o, err := os.Create(path)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	bw := bufio.NewWriterSize(o, 1<<20)
 	fmt.Fprintf(bw, "P5\n%d %d\n255\n", w, h)
 	for y := range h {
-		bw.Write(m.Pix[y*m.Stride : y*m.Stride+w])
+		bw.Write(g.Pix[y*g.Stride : y*g.Stride+w])
 	}
 	if err := bw.Flush(); err != nil {
 		o.Close()
-		return nil, nil, err
+		return err
 	}
-	return g, m, o.Close()
+	return o.Close()
 }
 
 // decodeGray decodes the first page of an image Go knows (a TIFF among

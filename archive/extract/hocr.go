@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -27,6 +28,28 @@ type ocrWord struct {
 type ocrChar struct {
 	Box  image.Rectangle
 	Text string
+}
+
+// scaleLines multiplies the boxes of lines by f (1: left as they are).
+func scaleLines(lines []ocrLine, f float64) {
+	if f == 1 {
+		return
+	}
+	sc := func(r image.Rectangle) image.Rectangle {
+		return image.Rect(int(float64(r.Min.X)*f), int(float64(r.Min.Y)*f),
+			int(math.Ceil(float64(r.Max.X)*f)), int(math.Ceil(float64(r.Max.Y)*f)))
+	}
+	for i := range lines {
+		l := &lines[i]
+		l.Box = sc(l.Box)
+		for j := range l.Words {
+			w := &l.Words[j]
+			w.Box = sc(w.Box)
+			for k := range w.Chars {
+				w.Chars[k].Box = sc(w.Chars[k].Box)
+			}
+		}
+	}
 }
 
 // Text is the word as Tesseract wrote it.
