@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -78,6 +79,12 @@ func correctWord(w string, lex Lexicon) (string, bool) {
 			}
 		},
 	}
+	// The Arabic model has no «،»: it sometimes reads one as a ء on the
+	// word before (وبعدء). A word the lexicon knows without it gets its
+	// comma back.
+	if last := len(r) - 1; r[last] == 'ء' && lex.Known(string(r[:last])) {
+		return string(r[:last]) + "،", true
+	}
 	for _, tier := range tiers {
 		found, n := "", 0
 		tier(func(c string) {
@@ -108,13 +115,16 @@ func Correct(res Result, lex Lexicon) Result {
 		doubted[w] = true
 	}
 	memo := map[string]string{}
+	joins := maxTried // pairs of tokens joinSplit may look up
 	var b strings.Builder
 	changed := false
 	for i, line := range strings.Split(res.Text, "\n") {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		for j, tok := range strings.Split(line, " ") {
+		toks, joined := joinSplit(strings.Split(line, " "), doubted, lex, &joins)
+		changed = changed || joined
+		for j, tok := range toks {
 			if j > 0 {
 				b.WriteByte(' ')
 			}
@@ -143,6 +153,43 @@ func Correct(res Result, lex Lexicon) Result {
 	res.Doubted = nil
 	return res
 }
+
+// nonJoining are the letters that do not join the letter after them: the
+// gap after one inside a word is as wide as a space, and Tesseract reads
+// one there (الأمر اض, إ سلام, أبر ز).
+const nonJoining = "اأإآدذرزوؤ"
+
+// joinSplit joins two neighbouring tokens of a line into one word when the
+// first ends in a non-joining letter, one of them is doubted, the lexicon
+// does not know both and knows them as one. It says whether it joined any.
+// budget is how many more pairs it may look up, shared by a file's lines.
+func joinSplit(toks []string, doubted map[string]bool, lex Lexicon, budget *int) ([]string, bool) {
+	joined := false
+	for j := 0; j+1 < len(toks) && *budget > 0; j++ {
+		a, b := toks[j], toks[j+1]
+		sa, ea, okA := arabicCore(a)
+		sb, eb, okB := arabicCore(b)
+		if !okA || !okB || sa != 0 || ea != len(a) || sb != 0 || strings.ContainsFunc(b[eb:], notPunct) {
+			continue // punctuation between them, or before the first (“ا نهج); a tatweel after (بـ): two words
+		}
+		ca, cb := a[sa:], b[:eb]
+		last, _ := utf8.DecodeLastRuneInString(ca)
+		if !strings.ContainsRune(nonJoining, last) || !doubted[ca] && !doubted[cb] {
+			continue
+		}
+		*budget--
+		w := ca + cb
+		if utf8.RuneCountInString(w) > maxCorrected || misplaced(w) || lex.Known(ca) && lex.Known(cb) || !lex.Known(w) {
+			continue
+		}
+		toks[j] = a + b
+		toks = slices.Delete(toks, j+1, j+2)
+		joined = true
+	}
+	return toks, joined
+}
+
+func notPunct(r rune) bool { return !unicode.IsPunct(r) }
 
 // doubtedWord is the Arabic core of a word Tesseract read under
 // doubtedBelow, as correct looks it up; "" for a word with anything but
