@@ -241,11 +241,7 @@ func (x *Extractor) File(ctx context.Context, path, contentType, dir string) (Re
 	case "image/png", "image/jpeg", "image/webp":
 		res, err = x.image(ctx, path, 1, false)
 	case "image/tiff":
-		pages, perr := tiffPages(path)
-		if perr != nil {
-			return Result{}, perr
-		}
-		res, err = x.image(ctx, path, pages, true)
+		res, err = x.tiff(ctx, path, dir)
 	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
 		res, err = docxText(path)
 	case "application/vnd.oasis.opendocument.text":
@@ -432,28 +428,73 @@ func (x *Extractor) ocrPDFPage(ctx context.Context, path, dir string, p, dpi int
 	return string(out), score, err
 }
 
+// tiff reads a TIFF. A scanner's feeder writes a pile of pages as one TIFF,
+// which Go decodes only the first page of: each page is copied out on its
+// own (tiffcp) and read as a scan of one page, with the median filter, the
+// digit reader and the commas; without tiffcp Tesseract reads the file
+// whole, as it is.
+func (x *Extractor) tiff(ctx context.Context, path, dir string) (Result, error) {
+	pages, err := tiffPages(path)
+	if err != nil {
+		return Result{}, err
+	}
+	if pages == 1 || !x.Tools.Tiffcp || !x.Tools.OCR() {
+		return x.image(ctx, path, pages, true)
+	}
+	n := min(pages, x.maxPages())
+	var b strings.Builder
+	var total ocrScore
+	for p := range n {
+		page := filepath.Join(dir, "tiff-page.tif")
+		if _, err := x.run(ctx, "tiffcp", path+","+strconv.Itoa(p), page); err != nil {
+			return Result{}, fmt.Errorf("page %d: %w", p+1, err)
+		}
+		out, score, err := x.ocrImage(ctx, page, 1, true)
+		os.Remove(page)
+		if err != nil {
+			return Result{}, fmt.Errorf("page %d: %w", p+1, err)
+		}
+		b.Write(out)
+		b.WriteString("\n\n")
+		total.add(score)
+	}
+	return Result{Text: b.String(), Pages: n, Method: "ocr", Confidence: total.confidence(), Doubted: total.doubted}, nil
+}
+
 // image reads a scan or photo. A TIFF states its own resolution (scanners
 // write it); for a PNG or JPEG without one Sijill guesses (see guessDPI)
 // rather than let Tesseract take 70, which ruins the Arabic model's reading.
 func (x *Extractor) image(ctx context.Context, path string, pages int, tiff bool) (Result, error) {
-	if !x.Tools.OCR() {
-		return Result{}, fmt.Errorf("%w: tesseract with Arabic (tesseract-ocr-ara)", ErrUnavailable)
-	}
-	if err := checkImageSize(path); err != nil {
-		return Result{}, err
-	}
-	dpi := 0
-	if !tiff {
-		if dpi = imageDPI(path); dpi == 0 {
-			dpi = guessDPI(path)
-		}
-	}
 	pages = max(pages, 1)
-	out, score, err := x.tesseract(ctx, path, pages, dpi)
+	out, score, err := x.ocrImage(ctx, path, pages, tiff)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Text: string(out), Pages: pages, Method: "ocr", Confidence: score.confidence(), Doubted: score.doubted}, nil
+}
+
+// ocrImage reads the image at path (pages of it, for a TIFF) with Tesseract.
+func (x *Extractor) ocrImage(ctx context.Context, path string, pages int, tiff bool) ([]byte, ocrScore, error) {
+	if !x.Tools.OCR() {
+		return nil, ocrScore{}, fmt.Errorf("%w: tesseract with Arabic (tesseract-ocr-ara)", ErrUnavailable)
+	}
+	if err := checkImageSize(path); err != nil {
+		return nil, ocrScore{}, err
+	}
+	dpi := 0 // a TIFF of many pages: Tesseract reads each page's own
+	switch {
+	case !tiff:
+		if dpi = imageDPI(path); dpi == 0 {
+			dpi = guessDPI(path)
+		}
+	case pages == 1:
+		// Decoded and filtered like any scan (see denoise): Tesseract then
+		// reads a PGM, which holds no resolution.
+		if dpi = tiffDPI(path); dpi == 0 {
+			dpi = guessDPI(path)
+		}
+	}
+	return x.tesseract(ctx, path, pages, dpi)
 }
 
 // tesseract reads an image (every page of a multi-page TIFF) in Arabic and
@@ -476,6 +517,9 @@ func (x *Extractor) tesseract(ctx context.Context, img string, pages, dpi int) (
 	var page, raw *image.Gray
 	scale := 1.0
 	err := niced(func() (err error) {
+		if pages > 1 {
+			return nil // a TIFF of many pages, read as it is (Go decodes only its first)
+		}
 		if raw, page, dpi, scale, err = denoise(img, clean, dpi); err == nil && page != nil {
 			img = clean
 		} else if err == nil && pages == 1 {

@@ -180,6 +180,59 @@ func tiffPages(path string) (int, error) {
 	return max(n, 1), nil
 }
 
+// tiffDPI returns the resolution the first page of a TIFF states (its
+// XResolution in its ResolutionUnit), or 0.
+func tiffDPI(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var hdr [8]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return 0
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if bytes.HasPrefix(hdr[:], []byte("MM")) {
+		bo = binary.BigEndian
+	}
+	off := int64(bo.Uint32(hdr[4:]))
+	var cnt [2]byte
+	if _, err := f.ReadAt(cnt[:], off); err != nil {
+		return 0
+	}
+	entries := min(int64(bo.Uint16(cnt[:])), 4096)
+	dir := make([]byte, 12*entries)
+	if _, err := f.ReadAt(dir, off+2); err != nil {
+		return 0
+	}
+	var res float64
+	unit := uint16(2) // TIFF's default unit is the inch
+	for e := range entries {
+		ent := dir[12*e:]
+		switch bo.Uint16(ent) {
+		case 282: // XResolution, a RATIONAL stored where the entry points
+			var r [8]byte
+			if _, err := f.ReadAt(r[:], int64(bo.Uint32(ent[8:]))); err == nil && bo.Uint32(r[4:]) != 0 {
+				res = float64(bo.Uint32(r[:])) / float64(bo.Uint32(r[4:]))
+			}
+		case 296: // ResolutionUnit: 1 none, 2 inch, 3 centimetre
+			unit = bo.Uint16(ent[8:])
+		}
+	}
+	switch unit {
+	case 3:
+		res *= 2.54
+	case 2:
+	default:
+		return 0
+	}
+	if res < 70 || res > 2400 {
+		return 0
+	}
+	return int(res + 0.5)
+}
+
 // checkTIFFPage refuses a TIFF page (an image file directory of entries
 // entries at off) declaring more than maxPixels.
 func checkTIFFPage(f *os.File, bo binary.ByteOrder, off, entries int64, page int) error {
@@ -314,7 +367,8 @@ func checkImageSize(path string) error {
 // and how many of the image's pixels one written pixel spans (1 if not
 // shrunk). It returns the image as decoded and as filtered, both at full
 // resolution (the digit reader and the punctuation look at them), nil for an
-// image Go cannot decode (TIFF, WebP): that is read as is.
+// image Go cannot decode (WebP, a TIFF in JPEG): that is read as is. A TIFF
+// is decoded by its first page: the caller gives it one page at a time.
 func denoise(in, out string, dpi int) (raw, filtered *image.Gray, outDPI int, scale float64, err error) {
 	f, err := os.Open(in)
 	if err != nil {
@@ -327,14 +381,15 @@ func denoise(in, out string, dpi int) (raw, filtered *image.Gray, outDPI int, sc
 	switch {
 	case bytes.HasPrefix(head, []byte("P5")):
 		g, err = readPGM(br)
-	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
+	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte("\xff\xd8\xff")),
+		bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")): // TIFF: its first page
 		var img image.Image
 		img, _, err = image.Decode(br)
 		if err == nil {
 			g = toGray(img)
 		}
 	default:
-		return nil, nil, dpi, 1, nil // TIFF (maybe of many pages), WebP: Tesseract reads them as they are
+		return nil, nil, dpi, 1, nil // WebP: Tesseract reads it as it is
 	}
 	if err != nil {
 		return nil, nil, dpi, 1, nil // let Tesseract try it and say what is wrong

@@ -1,8 +1,11 @@
 package ocrset_test
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	"github.com/sijill/sijill/archive/extract"
 	"github.com/sijill/sijill/index"
 	"github.com/sijill/sijill/internal/ocrset"
+	"golang.org/x/image/tiff"
 )
 
 // TestCER checks the measure on what it must say.
@@ -231,5 +235,86 @@ func TestCorrectBounded(t *testing.T) {
 		if c.seen[w] {
 			t.Fatalf("word %q, after the first 2000 distinct doubted words, was tried", w)
 		}
+	}
+}
+
+// TestFeederTIFF: a scanner's feeder writes a morning's letters as one TIFF
+// of many pages. Each page is read like a scan of its own, so the Eastern
+// reference and date of every page are found; read whole by Tesseract, as
+// before, the digit reader saw no page and they were read as Latin junk.
+func TestFeederTIFF(t *testing.T) {
+	ctx := context.Background()
+	tools := extract.DetectTools(ctx, os.Getenv("SIJILL_TESSDATA"))
+	if !tools.OCR() || tools.Model != extract.ModelBest || !tools.Tiffcp {
+		t.Fatalf("OCR tools: %+v: run `make test` (it installs Tesseract, libtiff-tools and the best Arabic model)", tools)
+	}
+	set, err := ocrset.Letters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	// The first two Eastern-digit letters, a PNG scan made a TIFF page
+	// stating no resolution (as some scanners write them).
+	var pages []ocrset.Letter
+	var files []string
+	for i, l := range set {
+		if !l.Eastern || len(pages) == 2 {
+			continue
+		}
+		b, ctype, err := l.File(ctx, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(work, l.Name+".tif")
+		switch ctype {
+		case "image/tiff":
+		case "image/png":
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := tiff.Encode(&buf, img, &tiff.Options{Compression: tiff.Deflate}); err != nil {
+				t.Fatal(err)
+			}
+			b = buf.Bytes()
+		default:
+			continue
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pages, files = append(pages, l), append(files, path)
+	}
+	if len(pages) != 2 {
+		t.Fatalf("the set has %d Eastern-digit letters in TIFF or PNG, want 2", len(pages))
+	}
+	feeder := filepath.Join(work, "feeder.tif")
+	if out, err := exec.CommandContext(ctx, "tiffcp", append(files, feeder)...).CombinedOutput(); err != nil {
+		t.Fatalf("tiffcp: %v: %s", err, out)
+	}
+	words, err := index.NewWords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &extract.Extractor{Tools: tools, PageTimeout: 10 * time.Minute, Lexicon: words}
+	res, err := x.File(ctx, feeder, "image/tiff", work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pages != 2 {
+		t.Errorf("read %d pages, want 2", res.Pages)
+	}
+	found, err := ocrset.Search(ctx, pages, []string{res.Text, res.Text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range pages {
+		if !found[i].Reference || !found[i].Date {
+			t.Errorf("%s, page %d of the TIFF: reference %q found %v, date %q found %v", l.Name, i+1, l.Reference, found[i].Reference, l.Date, found[i].Date)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the text read:\n%s", res.Text)
 	}
 }
