@@ -198,20 +198,32 @@ func Describe(s Shape, b Band) Features {
 // Distance says how unlike two shapes are: the squared difference of their
 // cells (in shares of a cell) and of their proportions and places, weighed
 // so that a small shape half-way up is not a dot above a letter.
-//
-// The cells are summed in integers (at most 256 × 255², well inside an
-// int32) and scaled once: the digit reader asks this of every template for
-// every shape it looks at, and the float sum was a quarter of the Go time
-// spent reading a page.
 func Distance(a, b *Features) float64 {
-	var sum int32
-	for i := range a.Cells {
-		v := int32(a.Cells[i]) - int32(b.Cells[i])
-		sum += v * v
-	}
-	d := float64(sum) / (255 * 255)
+	return distanceUnder(a, b, math.Inf(1))
+}
+
+// distanceUnder is Distance, or any number not under bound once it is sure
+// the distance is not: the digit reader asks Nearest about every shape it
+// looks at, and most templates are far. The cells are summed in integers
+// (at most 256 × 255², well inside an int32) and scaled once.
+func distanceUnder(a, b *Features, bound float64) float64 {
 	sq := func(x, y float32) float64 { v := float64(x - y); return v * v }
-	return d + 4*sq(a.Aspect, b.Aspect) + 40*sq(a.Height, b.Height) + 20*sq(a.Width, b.Width) + 40*sq(a.Middle, b.Middle)
+	d := 4*sq(a.Aspect, b.Aspect) + 40*sq(a.Height, b.Height) + 20*sq(a.Width, b.Width) + 40*sq(a.Middle, b.Middle)
+	if d >= bound {
+		return d
+	}
+	limit := (bound - d) * (255 * 255)
+	var sum int32
+	for row := 0; row < len(a.Cells); row += Grid {
+		for i := row; i < row+Grid; i++ {
+			v := int32(a.Cells[i]) - int32(b.Cells[i])
+			sum += v * v
+		}
+		if float64(sum) >= limit {
+			return bound
+		}
+	}
+	return d + float64(sum)/(255*255)
 }
 
 // Template is a described shape of a known character, drawn from a font by
@@ -232,7 +244,11 @@ const Other = 'x'
 func Nearest(f *Features, set []Template, only func(rune) bool) (label rune, d float64, onlyLabel rune, onlyD float64) {
 	label, d, onlyLabel, onlyD = Other, math.Inf(1), Other, math.Inf(1)
 	for i := range set {
-		e := Distance(f, &set[i].Features)
+		bound := d
+		if only(set[i].Label) {
+			bound = max(d, onlyD)
+		}
+		e := distanceUnder(f, &set[i].Features, bound)
 		if e < d {
 			label, d = set[i].Label, e
 		}

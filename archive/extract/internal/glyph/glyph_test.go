@@ -3,6 +3,8 @@ package glyph
 import (
 	"image"
 	"image/color"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -110,5 +112,42 @@ func TestCut(t *testing.T) {
 	}
 	if l.Box.Dy() != 30 || r.Box.Dy() != 30 {
 		t.Errorf("parts' boxes %v %v not fitted to their ink", l.Box, r.Box)
+	}
+}
+
+// TestNearestStopsEarly: Nearest, which gives up on a template once it is
+// sure it is farther than the nearest so far, finds what comparing every
+// template in full finds.
+func TestNearestStopsEarly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func() Features {
+		var f Features
+		for i := range f.Cells {
+			f.Cells[i] = uint8(rng.IntN(256))
+		}
+		f.Aspect, f.Height, f.Width, f.Middle = rng.Float32()*2-1, rng.Float32(), rng.Float32(), rng.Float32()-0.5
+		return f
+	}
+	set := make([]Template, 300)
+	for i := range set {
+		set[i] = Template{Label: rune('0' + i%12), Features: random()}
+	}
+	even := func(r rune) bool { return r%2 == 0 }
+	for range 300 {
+		f := random()
+		label, d, onlyLabel, onlyD := Nearest(&f, set, even)
+		wantLabel, wantD, wantOnly, wantOnlyD := Other, math.Inf(1), Other, math.Inf(1)
+		for i := range set {
+			e := Distance(&f, &set[i].Features)
+			if e < wantD {
+				wantLabel, wantD = set[i].Label, e
+			}
+			if e < wantOnlyD && even(set[i].Label) {
+				wantOnly, wantOnlyD = set[i].Label, e
+			}
+		}
+		if label != wantLabel || onlyLabel != wantOnly || math.Abs(d-wantD) > 1e-9 || math.Abs(onlyD-wantOnlyD) > 1e-9 {
+			t.Fatalf("Nearest = %c %.6f, %c %.6f; comparing in full: %c %.6f, %c %.6f", label, d, onlyLabel, onlyD, wantLabel, wantD, wantOnly, wantOnlyD)
+		}
 	}
 }
