@@ -146,15 +146,10 @@ func tiffPages(path string) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
-	var hdr [8]byte
-	if _, err := io.ReadFull(f, hdr[:]); err != nil {
-		return 0, errors.New("the TIFF file is damaged: too short")
+	bo, off, err := tiffHeader(f)
+	if err != nil {
+		return 0, err
 	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if bytes.HasPrefix(hdr[:], []byte("MM")) {
-		bo = binary.BigEndian
-	}
-	off := int64(bo.Uint32(hdr[4:]))
 	seen := map[int64]bool{}
 	n := 0
 	for off != 0 && n < 10000 {
@@ -180,6 +175,20 @@ func tiffPages(path string) (int, error) {
 	return max(n, 1), nil
 }
 
+// tiffHeader reads a TIFF's byte order and where its first page directory
+// is.
+func tiffHeader(f *os.File) (binary.ByteOrder, int64, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return nil, 0, errors.New("the TIFF file is damaged: too short")
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if bytes.HasPrefix(hdr[:], []byte("MM")) {
+		bo = binary.BigEndian
+	}
+	return bo, int64(bo.Uint32(hdr[4:])), nil
+}
+
 // tiffDPI returns the resolution the first page of a TIFF states (its
 // XResolution in its ResolutionUnit), or 0.
 func tiffDPI(path string) int {
@@ -188,15 +197,10 @@ func tiffDPI(path string) int {
 		return 0
 	}
 	defer f.Close()
-	var hdr [8]byte
-	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+	bo, off, err := tiffHeader(f)
+	if err != nil {
 		return 0
 	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if bytes.HasPrefix(hdr[:], []byte("MM")) {
-		bo = binary.BigEndian
-	}
-	off := int64(bo.Uint32(hdr[4:]))
 	var cnt [2]byte
 	if _, err := f.ReadAt(cnt[:], off); err != nil {
 		return 0
@@ -275,13 +279,8 @@ func checkTIFFPage(f *os.File, bo binary.ByteOrder, off, entries int64, page int
 // page of 1654 pixels is not shrunk as if it were a 300 dpi scan (its text
 // would be read at 160 dpi), and a crop of a page is not taken as coarse.
 func guessDPI(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return ocrDPI
-	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
-	if err != nil {
+	cfg, ok := imageConfig(path)
+	if !ok {
 		return ocrDPI
 	}
 	const pageInches = 8.27 // A4's width; Letter's is 8.5
@@ -332,19 +331,29 @@ func imageDPI(path string) int {
 
 // maxPixels bounds the images read: decoding allocates a byte (grey) to
 // four (colour) per pixel, and Tesseract several times that. 64 million
+// imageConfig is the size an image's header declares; ok is false for a
+// file Go cannot read or whose format it does not know.
+func imageConfig(path string) (cfg image.Config, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, false
+	}
+	defer f.Close()
+	cfg, _, err = image.DecodeConfig(bufio.NewReader(f))
+	return cfg, err == nil
+}
+
 // pixels is an A1 sheet at 300 dpi; an A4 letter at 300 dpi is 8.7 million.
 const maxPixels = 64 << 20
 
 // checkImageSize refuses an image whose header declares more than maxPixels,
 // before anything is decoded: a 1.6 MB PNG can declare 40000 × 40000.
 func checkImageSize(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return err
 	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
-	if err != nil {
+	cfg, ok := imageConfig(path)
+	if !ok {
 		return nil // not an image Go knows: Tesseract will say what is wrong
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {

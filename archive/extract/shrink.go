@@ -19,21 +19,34 @@ func shrink(g *image.Gray, w, h int) *image.Gray {
 	}
 	w, h = min(w, sw), min(h, sh)
 	xs, ys := newAreaSpans(sw, w), newAreaSpans(sh, h)
-	// Across: each row of g into a row of tmp, in units of 1/(1<<areaBits).
-	tmp := make([]int32, w*sh)
-	for y := range sh {
-		row := g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):][:sw]
-		out := tmp[y*w : (y+1)*w]
-		for x := range out {
+	// across is row y of g shrunk across, in units of 1/(1<<areaBits). A
+	// row of g lies under at most two rows of the result, one after the
+	// other: the last one made is kept, so each is made once and the work
+	// needs two rows of memory, not a copy of the page.
+	rows := [2][]int32{make([]int32, w), make([]int32, w)}
+	made := [2]int{-1, -1}
+	across := func(y int) []int32 {
+		for i := range made {
+			if made[i] == y {
+				return rows[i]
+			}
+		}
+		i := 0
+		if made[1] < made[0] {
+			i = 1
+		}
+		made[i] = y
+		src := g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):][:sw]
+		for x := range rows[i] {
 			first, wt := xs.first[x], xs.weights[x*xs.n:(x+1)*xs.n]
 			var acc int32
-			for i, v := range row[first:min(first+xs.n, sw)] {
-				acc += int32(v) * wt[i]
+			for j, v := range src[first:min(first+xs.n, sw)] {
+				acc += int32(v) * wt[j]
 			}
-			out[x] = acc
+			rows[i][x] = acc
 		}
+		return rows[i]
 	}
-	// Down: the rows of tmp into the result.
 	dst := image.NewGray(image.Rect(0, 0, w, h))
 	acc := make([]int64, w)
 	const round = 1 << (2*areaBits - 1)
@@ -44,8 +57,7 @@ func shrink(g *image.Gray, w, h int) *image.Gray {
 			if k == 0 || first+i >= sh {
 				continue
 			}
-			src := tmp[(first+i)*w : (first+i+1)*w]
-			for x, v := range src {
+			for x, v := range across(first + i) {
 				acc[x] += int64(v) * int64(k)
 			}
 		}
