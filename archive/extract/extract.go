@@ -206,9 +206,9 @@ const (
 )
 
 // readDPI is the resolution Tesseract reads a page at: a page scanned or
-// rasterised finer (or of unknown resolution, taken as ocrDPI) is shrunk to
-// it first (see shrink); the digit reader and the punctuation still look at
-// the page at full resolution. Tesseract's time goes with the pixels it
+// rasterised finer (or stating no resolution and guessed finer, see
+// guessDPI) is shrunk to it first (see shrink); the digit reader and the
+// punctuation still look at the page at full resolution. Tesseract's time goes with the pixels it
 // reads, and the best model reads 14-point letters better a little coarser.
 // Measured on the OCR set (go run ./bench/ocr -letters), by the resolution
 // a 300 dpi page was shrunk to:
@@ -478,20 +478,21 @@ func (x *Extractor) ocrImage(ctx context.Context, path string, pages int, tiff b
 	if !x.Tools.OCR() {
 		return nil, ocrScore{}, fmt.Errorf("%w: tesseract with Arabic (tesseract-ocr-ara)", ErrUnavailable)
 	}
-	if err := checkImageSize(path); err != nil {
+	cfg, err := checkImageSize(path)
+	if err != nil {
 		return nil, ocrScore{}, err
 	}
 	dpi := 0 // a TIFF of many pages: Tesseract reads each page's own
 	switch {
 	case !tiff:
 		if dpi = imageDPI(path); dpi == 0 {
-			dpi = guessDPI(path)
+			dpi = guessDPI(cfg)
 		}
 	case pages == 1:
 		// Decoded and filtered like any scan (see denoise): Tesseract then
 		// reads a PGM, which holds no resolution.
 		if dpi = tiffDPI(path); dpi == 0 {
-			dpi = guessDPI(path)
+			dpi = guessDPI(cfg)
 		}
 	}
 	return x.tesseract(ctx, path, pages, dpi)

@@ -40,7 +40,7 @@ func (x *Extractor) FirstPage(ctx context.Context, path, contentType, dir string
 		}
 		return b, nil
 	case strings.HasPrefix(contentType, "image/"):
-		if err := checkImageSize(path); err != nil {
+		if _, err := checkImageSize(path); err != nil {
 			return nil, archive.Errorf(archive.EINVALID, "%v", err)
 		}
 		f, err := os.Open(path)

@@ -278,9 +278,9 @@ func checkTIFFPage(f *os.File, bo binary.ByteOrder, off, entries int64, page int
 // a scanner that wrote no density): between readDPI and ocrDPI, so that a
 // page of 1654 pixels is not shrunk as if it were a 300 dpi scan (its text
 // would be read at 160 dpi), and a crop of a page is not taken as coarse.
-func guessDPI(path string) int {
-	cfg, ok := imageConfig(path)
-	if !ok {
+// cfg is the size the image declares (see checkImageSize; zero: unknown).
+func guessDPI(cfg image.Config) int {
+	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return ocrDPI
 	}
 	const pageInches = 8.27 // A4's width; Letter's is 8.5
@@ -331,40 +331,32 @@ func imageDPI(path string) int {
 
 // maxPixels bounds the images read: decoding allocates a byte (grey) to
 // four (colour) per pixel, and Tesseract several times that. 64 million
-// imageConfig is the size an image's header declares; ok is false for a
-// file Go cannot read or whose format it does not know.
-func imageConfig(path string) (cfg image.Config, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return cfg, false
-	}
-	defer f.Close()
-	cfg, _, err = image.DecodeConfig(bufio.NewReader(f))
-	return cfg, err == nil
-}
-
 // pixels is an A1 sheet at 300 dpi; an A4 letter at 300 dpi is 8.7 million.
 const maxPixels = 64 << 20
 
 // checkImageSize refuses an image whose header declares more than maxPixels,
-// before anything is decoded: a 1.6 MB PNG can declare 40000 × 40000.
-func checkImageSize(path string) error {
-	if _, err := os.Stat(path); err != nil {
-		return err
+// before anything is decoded: a 1.6 MB PNG can declare 40000 × 40000. It
+// returns the size declared (zero for an image Go does not know), from
+// which guessDPI guesses a resolution the image does not state.
+func checkImageSize(path string) (image.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, err
 	}
-	cfg, ok := imageConfig(path)
-	if !ok {
-		return nil // not an image Go knows: Tesseract will say what is wrong
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return image.Config{}, nil // not an image Go knows: Tesseract will say what is wrong
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return fmt.Errorf("%w: the image is %d × %d pixels (at most %d million are read)",
+		return cfg, fmt.Errorf("%w: the image is %d × %d pixels (at most %d million are read)",
 			errTooLarge, cfg.Width, cfg.Height, maxPixels>>20)
 	}
-	return nil
+	return cfg, nil
 }
 
-// denoise writes a grey copy of the image at in (PNG, JPEG or the PGM
-// pdftoppm makes) to out as PGM, through a 3x3 median filter. Scanners and
+// denoise writes a grey copy of the image at in (PNG, JPEG, a TIFF page or
+// the PGM pdftoppm makes) to out as PGM, through a 3x3 median filter. Scanners and
 // photocopiers leave specks that Tesseract's binarisation turns into dots,
 // and in Arabic a stray dot changes the letter (ب ت ث ن ي differ by their
 // dots alone); the median removes isolated specks while keeping the dots of
