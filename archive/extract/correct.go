@@ -51,6 +51,12 @@ func correctWord(w string, lex Lexicon) (string, bool) {
 	if len(r) < 3 || len(r) > maxCorrected || lex.Known(w) {
 		return "", false
 	}
+	// The Arabic model has no «،»: it sometimes reads one as a ء on the
+	// word before (وبعدء). A word the lexicon knows without it gets its
+	// comma back.
+	if last := len(r) - 1; r[last] == 'ء' && lex.Known(string(r[:last])) {
+		return string(r[:last]) + "،", true
+	}
 	tiers := []func(yield func(string)){
 		func(yield func(string)) { // a letter's dots misread
 			for i, c := range r {
@@ -78,12 +84,6 @@ func correctWord(w string, lex Lexicon) (string, bool) {
 				yield(string(r[:i]) + string(r[i+1:]))
 			}
 		},
-	}
-	// The Arabic model has no «،»: it sometimes reads one as a ء on the
-	// word before (وبعدء). A word the lexicon knows without it gets its
-	// comma back.
-	if last := len(r) - 1; r[last] == 'ء' && lex.Known(string(r[:last])) {
-		return string(r[:last]) + "،", true
 	}
 	for _, tier := range tiers {
 		found, n := "", 0
