@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -131,6 +132,52 @@ func TestTokenizerOffsets(t *testing.T) {
 	want := []string{"قرار", "اللجنة", "بتاريخ", "٧", "١٢", "٢٠٢٠", "م", "2017", "2020", "الأ\u200dعضاء"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tokens = %q, want %q", got, want)
+	}
+}
+
+// TestInitials: one-letter words a space or a dot apart are one word, so a
+// reference written «أ ع/189» finds the letter read «أع/189» and back; any
+// other gap, or a longer word, keeps words apart.
+func TestInitials(t *testing.T) {
+	tests := []struct {
+		in          string
+		spans, term []string
+	}{
+		{"أ ع/١٨٩/٢٠٢٥", []string{"أ ع", "١٨٩", "٢٠٢٥"}, []string{"أع", "١٨٩", "٢٠٢٥"}},
+		{"أ.ع/189", []string{"أ.ع", "189"}, []string{"أع", "189"}},
+		{"ص. ب. 12", []string{"ص. ب", "12"}, []string{"صب", "12"}},
+		{"أع/189", []string{"أع", "189"}, []string{"أع", "189"}},
+		{"ب ل ا غ عاجل", []string{"ب ل ا غ", "عاجل"}, []string{"بلاغ", "عاجل"}},
+		{"U.S.A", []string{"U.S.A"}, []string{"USA"}},
+		{"و الحزب", []string{"و", "الحزب"}, []string{"و", "الحزب"}},
+		{"إ سلام", []string{"إ", "سلام"}, []string{"إ", "سلام"}},
+		{"أ - ب", []string{"أ", "ب"}, []string{"أ", "ب"}},
+		{"أ/ب", []string{"أ", "ب"}, []string{"أ", "ب"}},
+		{"أ   ب", []string{"أ", "ب"}, []string{"أ", "ب"}},
+		{"أ\nب", []string{"أ", "ب"}, []string{"أ", "ب"}},
+		{"2025 م ص", []string{"2025", "م ص"}, []string{"2025", "مص"}},
+		{"أ 2 ب", []string{"أ", "2", "ب"}, []string{"أ", "2", "ب"}},
+	}
+	for _, tc := range tests {
+		var spans, terms []string
+		for _, tok := range firstAtEachPosition((Tokenizer{}).Tokenize([]byte(tc.in))) {
+			spans = append(spans, tc.in[tok.Start:tok.End])
+			terms = append(terms, string(tok.Term))
+		}
+		if !reflect.DeepEqual(spans, tc.spans) || !reflect.DeepEqual(terms, tc.term) {
+			t.Errorf("Tokenize(%q): spans %q terms %q, want %q %q", tc.in, spans, terms, tc.spans, tc.term)
+		}
+	}
+	// Each letter of initials stands at their place too; positions count
+	// them once, and a field gap parts initials.
+	in := "أ ع\u001eب ج د/5"
+	var got []string
+	for _, tok := range (Tokenizer{}).Tokenize([]byte(in)) {
+		got = append(got, fmt.Sprintf("%s@%d:%s", tok.Term, tok.Position, in[tok.Start:tok.End]))
+	}
+	want := []string{"أع@1:أ ع", "أ@1:أ", "ع@1:ع", "بجد@102:ب ج د", "ب@102:ب", "ج@102:ج", "د@102:د", "5@103:5"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tokens %q, want %q", got, want)
 	}
 }
 

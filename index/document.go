@@ -15,7 +15,7 @@ import (
 // MappingVersion names the shape of the index: fields, analysers and their
 // chains. Any change to them must change it, so that Open notices an index
 // built the old way and has it rebuilt.
-const MappingVersion = "sijill-14"
+const MappingVersion = "sijill-15"
 
 // mappingVersionKey is where the version lives in the index's internal store.
 var mappingVersionKey = []byte("sijill_mapping_version")

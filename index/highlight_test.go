@@ -22,8 +22,8 @@ func TestFragmentsStopEarly(t *testing.T) {
 	fullSpans := func(text string, m *marks) []span {
 		var out []span
 		input := []byte(scanPrefix(text, highlightScan))
-		(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType) bool {
-			if an.marked(input[start:end:end], typ == analysis.Numeric, m) {
+		(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType, term []byte) bool {
+			if an.marked(term, typ == analysis.Numeric, m) {
 				out = append(out, span{start, end})
 			}
 			return len(out) < maxMarked

@@ -104,14 +104,14 @@ func (a *textAnalyzers) matchSpans(text string, m *marks, c *spanCache) []span {
 	// scan stops there: a page of long letters costs what it shows.
 	long := len(text) > wholeField
 	groups, windowEnd := 0, -1
-	(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType) bool {
+	(Tokenizer{}).each(input, func(start, end, _ int, typ analysis.TokenType, term []byte) bool {
 		if long && groups == maxFragments && start >= windowEnd {
 			return false
 		}
 		key := spanKey{text[start:end], typ == analysis.Numeric}
 		hit, ok := c.marked[key]
 		if !ok {
-			hit = a.marked(input[start:end:end], key.numeric, m)
+			hit = a.marked(term, key.numeric, m)
 			c.marked[key] = hit
 		}
 		if hit {

@@ -118,7 +118,27 @@ func lex(s string) ([]lexeme, error) {
 			out = append(out, lexeme{kind: lexWord, text: w, negated: negated, prefix: prefix})
 		}
 	}
-	return append(out, lexeme{kind: lexEOF}), nil
+	return append(joinInitials(out), lexeme{kind: lexEOF}), nil
+}
+
+// joinInitials makes one word of words the tokenizer joins as initials
+// (see Tokenizer.each): typed apart, «أ ع/189/2025» is two words, «أ» and
+// «ع/189/2025», and neither would find a letter whose reference reads
+// «أع/189/2025».
+func joinInitials(lx []lexeme) []lexeme {
+	tokens := func(s string) int { return len(firstAtEachPosition((Tokenizer{}).Tokenize([]byte(s)))) }
+	out := lx[:0]
+	for _, l := range lx {
+		if n := len(out); n > 0 && l.kind == lexWord && !l.negated && out[n-1].kind == lexWord && !out[n-1].prefix {
+			prev := &out[n-1]
+			if joined := prev.text + " " + l.text; tokens(joined) < tokens(prev.text)+tokens(l.text) {
+				prev.text, prev.prefix = joined, l.prefix
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 type parser struct {

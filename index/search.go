@@ -423,7 +423,7 @@ func byPosition(ts analysis.TokenStream) map[int][]string {
 // wordQuery matches a typed word by its stems or as written (ranked higher).
 // A "word" that analyses into several (2017-2020, a/b) needs all of them.
 func (ix *Index) wordQuery(w string, m *marks) query.Query {
-	exact := ix.an.exact.Analyze([]byte(w))
+	exact := firstAtEachPosition(ix.an.exact.Analyze([]byte(w)))
 	stems := byPosition(ix.an.stemmed.Analyze([]byte(w)))
 	var parts []query.Query
 	for _, e := range exact {
@@ -450,6 +450,19 @@ func (ix *Index) wordQuery(w string, m *marks) query.Query {
 	return allOf(parts)
 }
 
+// firstAtEachPosition keeps the first token of each position: initials
+// typed apart are one word, and the letters the tokenizer adds at their
+// place (see appendInitials) are alternatives, not more words to match.
+func firstAtEachPosition(ts analysis.TokenStream) analysis.TokenStream {
+	out := ts[:0]
+	for _, t := range ts {
+		if len(out) == 0 || out[len(out)-1].Position != t.Position {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // allOf matches what every part matches: nil for no part, the part itself for
 // one (a conjunction of one only costs work), a conjunction otherwise.
 func allOf(parts []query.Query) query.Query {
@@ -466,7 +479,7 @@ func allOf(parts []query.Query) query.Query {
 // or by their stem (so مجل* finds المجلس and للمجلس). Bleve does not analyse
 // prefix text, so it is normalised here by the exact chain.
 func (ix *Index) prefixQuery(w string, m *marks) query.Query {
-	exact := ix.an.exact.Analyze([]byte(w))
+	exact := firstAtEachPosition(ix.an.exact.Analyze([]byte(w)))
 	if len(exact) == 0 {
 		return nil
 	}

@@ -257,3 +257,47 @@ func TestHighlightLongText(t *testing.T) {
 		t.Errorf("long attachment highlights: %+v %v", res, err)
 	}
 }
+
+// TestInitialsFindEachOther: a reference with its initials typed apart, with
+// a dot or together (or read so by OCR) is found by every way of typing it,
+// quoted or not, and highlighted whole.
+func TestInitialsFindEachOther(t *testing.T) {
+	ix := openTestIndex(t)
+	apart := rec(archive.Incoming, 2025, 1, "2025-03-01", "طلب موعد", "إشارتكم رقم أ ع/١٨٩/٢٠٢٥ بتاريخ ١٢/٣/٢٠٢٥")
+	together := rec(archive.Incoming, 2025, 2, "2025-03-02", "دعوة", "إشارتنا رقم ق ر/77/2025")
+	together.Body = "إشارتنا رقم قر/77/2025"
+	// OCR reads a letter standing alone worst: «أ» as «١», «ك» lost.
+	misread := rec(archive.Incoming, 2026, 3, "2026-01-05", "-", "المرجع: \u200e١\u200f ع/201/2026")
+	lost := rec(archive.Incoming, 2025, 4, "2025-01-06", "-", "المرجع: ج/٣٦٧/٢٠٢٥")
+	other := rec(archive.Incoming, 2026, 5, "2026-01-07", "-", "المرجع: أ ع/202/2026 و ك ج/٣٦٨/٢٠٢٥")
+	put(t, ix, apart, together, misread, lost, other)
+	for _, tc := range []struct{ q, want string }{
+		{`"أ ع/189/2025"`, apart.ID},
+		{`"أع/١٨٩/٢٠٢٥"`, apart.ID},
+		{`أع/189/2025`, apart.ID},
+		{`أ.ع/189/2025`, apart.ID},
+		{`أ ع/189/2025`, apart.ID},
+		{`"ق ر/77/2025"`, together.ID},
+		{`ق ر/77/2025`, together.ID},
+		{`ق. ر/77`, together.ID},
+		{`"أ ع/201/2026"`, misread.ID},
+		{`أ ع/201/2026`, misread.ID},
+		{`"ك ج/٣٦٧/٢٠٢٥"`, lost.ID},
+		{`"ع/202/2026"`, other.ID},
+	} {
+		res, err := ix.Search(context.Background(), Query{Text: tc.q})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if got := ids(res); !reflect.DeepEqual(got, []string{tc.want}) {
+			t.Errorf("%s finds %v, want %s", tc.q, got, tc.want)
+		}
+	}
+	res, err := ix.Search(context.Background(), Query{Text: "أع"})
+	if err != nil || !reflect.DeepEqual(ids(res), []string{other.ID, apart.ID}) {
+		t.Fatalf("أع: %v %v", res, err)
+	}
+	if hl := res.Hits[1].Highlights["body"]; len(hl) != 1 || !strings.Contains(hl[0], "<mark>أ ع</mark>/١٨٩") {
+		t.Errorf("highlight of initials typed apart: %q", hl)
+	}
+}

@@ -58,62 +58,162 @@ func classify(r rune) runeClass {
 // Tokenize implements analysis.Tokenizer.
 func (t Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 	var out analysis.TokenStream
-	t.each(input, func(start, end, pos int, typ analysis.TokenType) bool {
+	t.each(input, func(start, end, pos int, typ analysis.TokenType, term []byte) bool {
 		out = append(out, &analysis.Token{
-			Start: start, End: end, Term: input[start:end:end],
+			Start: start, End: end, Term: term,
 			Position: pos, Type: typ,
 		})
+		if len(term) != end-start {
+			out = appendInitials(out, input, start, end, pos)
+		}
 		return true
 	})
 	return out
 }
 
-// each calls fn with the byte range, position and type of every token of
-// input, in order, until fn returns false: Tokenize without building the
-// stream, for highlighting.
-func (Tokenizer) each(input []byte, fn func(start, end, pos int, typ analysis.TokenType) bool) {
+// appendInitials adds the letters of the initials at input[start:end] to
+// out, each at the initials' position. OCR reads a letter standing alone
+// worst of all («أ» as «١», «ك» lost); a reference searched as typed, «أ
+// ع/201/2026», still finds the letter whose initials came out wrong or
+// half, by any of its letters beside its numbers, and «ع/201/2026» finds
+// «أ ع/201/2026». The numbers, read by the digit reader, carry the weight.
+func appendInitials(out analysis.TokenStream, input []byte, start, end, pos int) analysis.TokenStream {
+	from := -1
+	for i := start; i <= end; {
+		r, size := utf8.DecodeRune(input[i:])
+		if i == end || classify(r) == classOther {
+			if from >= 0 {
+				out = append(out, &analysis.Token{Start: from, End: i, Term: input[from:i:i], Position: pos, Type: analysis.AlphaNumeric})
+			}
+			from = -1
+		} else if from < 0 {
+			from = i
+		}
+		i += max(size, 1)
+	}
+	return out
+}
+
+// maxInitialsGap is the most characters (spaces, dots, format characters)
+// between two letters written apart that are still joined as initials.
+const maxInitialsGap = 2
+
+// each calls fn with the byte range, position, type and term of every token
+// of input, in order, until fn returns false: Tokenize without building the
+// stream, for highlighting. The term is input[start:end:end], except for
+// initials (see initialsGap), whose term is their letters alone.
+func (Tokenizer) each(input []byte, fn func(start, end, pos int, typ analysis.TokenType, term []byte) bool) {
+	pos := 0
+	// Initials: a reference is written «أ ع/189/2025», «أ.ع/189/2025» or
+	// «أع/189/2025» (and OCR reads a narrow space either way), letters are
+	// spaced out in a title («ب ل ا غ»). A run of one-letter words apart by
+	// at most maxInitialsGap spaces or dots is one word, so every way of
+	// writing it finds the others. The pending one-letter word waits to see
+	// whether the next joins it.
+	var (
+		pend     struct{ start, end, letters int }
+		havePend bool
+	)
+	flush := func() bool {
+		if !havePend {
+			return true
+		}
+		havePend = false
+		pos++
+		term := input[pend.start:pend.end:pend.end]
+		if pend.letters > 1 {
+			term = initialsTerm(term)
+		}
+		return fn(pend.start, pend.end, pos, analysis.AlphaNumeric, term)
+	}
+	emit := func(start, end int, c runeClass, letters int) bool {
+		if havePend && c == classLetter && letters == 1 && initialsGap(input[pend.end:start]) {
+			pend.end = end
+			pend.letters++
+			return true
+		}
+		if !flush() {
+			return false
+		}
+		if c == classLetter && letters == 1 {
+			pend.start, pend.end, pend.letters, havePend = start, end, 1, true
+			return true
+		}
+		pos++
+		typ := analysis.AlphaNumeric
+		if c == classDigit {
+			typ = analysis.Numeric
+		}
+		return fn(start, end, pos, typ, input[start:end:end])
+	}
 	start, cur := -1, classOther
 	lastEnd := 0 // end of the last letter or digit of the current token
-	pos := 0
-	emit := func() bool {
-		more := true
-		if start >= 0 {
-			pos++
-			typ := analysis.AlphaNumeric
-			if cur == classDigit {
-				typ = analysis.Numeric
-			}
-			more = fn(start, lastEnd, pos, typ)
-		}
-		start, cur = -1, classOther
-		return more
-	}
+	letters := 0 // letters or digits in the current token
 	for i := 0; i < len(input); {
 		r, size := utf8.DecodeRune(input[i:])
 		c := classify(r)
 		switch c {
 		case classLetter, classDigit:
-			if start >= 0 && c != cur && !emit() {
-				return
+			if start >= 0 && c != cur {
+				if !emit(start, lastEnd, cur, letters) {
+					return
+				}
+				start = -1
 			}
 			if start < 0 {
-				start, cur = i, c
+				start, cur, letters = i, c, 0
 			}
 			lastEnd = i + size
+			letters++
 		case classJoin:
 			// Inside a word it joins; trailing ones are left out of the
 			// token's span by lastEnd; leading ones belong to no word.
 		default:
-			if !emit() {
+			if start >= 0 && !emit(start, lastEnd, cur, letters) {
 				return
 			}
+			start = -1
 			if r == fieldGap {
+				if !flush() {
+					return
+				}
 				pos += fieldGapSize
 			}
 		}
 		i += size
 	}
-	emit()
+	if start >= 0 && !emit(start, lastEnd, cur, letters) {
+		return
+	}
+	flush()
+}
+
+// initialsGap reports whether gap, the text between two one-letter words,
+// makes them initials: at most maxInitialsGap spaces, no-break spaces, dots
+// or format characters, and something.
+func initialsGap(gap []byte) bool {
+	n := 0
+	for _, r := range string(gap) {
+		if r != ' ' && r != '\u00a0' && r != '.' && classify(r) != classJoin {
+			return false
+		}
+		n++
+	}
+	return n > 0 && n <= maxInitialsGap
+}
+
+// initialsTerm is the term of initials: their letters (and the marks and
+// format characters on them, which the filters see to), without the gaps.
+func initialsTerm(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if c := classify(r); c != classOther {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 func tokenizerConstructor(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
