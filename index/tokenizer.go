@@ -63,7 +63,7 @@ func (t Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 			Start: start, End: end, Term: term,
 			Position: pos, Type: typ,
 		})
-		if len(term) != end-start {
+		if len(term) != end-start { // initials: their term leaves out the gaps
 			out = appendInitials(out, input, start, end, pos)
 		}
 		return true
