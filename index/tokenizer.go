@@ -78,20 +78,32 @@ func (t Tokenizer) Tokenize(input []byte) analysis.TokenStream {
 // half, by any of its letters beside its numbers, and «ع/201/2026» finds
 // «أ ع/201/2026». The numbers, read by the digit reader, carry the weight.
 func appendInitials(out analysis.TokenStream, input []byte, start, end, pos int) analysis.TokenStream {
+	eachInitial(input, start, end, func(from, to int) {
+		out = append(out, &analysis.Token{Start: from, End: to, Term: input[from:to:to], Position: pos, Type: analysis.AlphaNumeric})
+	})
+	return out
+}
+
+// eachInitial calls fn with the byte range of each letter of the initials
+// at input[start:end] (with the marks and format characters on it): the
+// runs between the gaps.
+func eachInitial(input []byte, start, end int, fn func(from, to int)) {
 	from := -1
-	for i := start; i <= end; {
-		r, size := utf8.DecodeRune(input[i:])
-		if i == end || classify(r) == classOther {
+	for i := start; i < end; {
+		r, size := utf8.DecodeRune(input[i:end])
+		if classify(r) == classOther {
 			if from >= 0 {
-				out = append(out, &analysis.Token{Start: from, End: i, Term: input[from:i:i], Position: pos, Type: analysis.AlphaNumeric})
+				fn(from, i)
 			}
 			from = -1
 		} else if from < 0 {
 			from = i
 		}
-		i += max(size, 1)
+		i += size
 	}
-	return out
+	if from >= 0 {
+		fn(from, end)
+	}
 }
 
 // maxInitialsGap is the most characters (spaces, dots, format characters)
@@ -206,13 +218,7 @@ func initialsGap(gap []byte) bool {
 // format characters on them, which the filters see to), without the gaps.
 func initialsTerm(b []byte) []byte {
 	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if c := classify(r); c != classOther {
-			out = append(out, b[i:i+size]...)
-		}
-		i += size
-	}
+	eachInitial(b, 0, len(b), func(from, to int) { out = append(out, b[from:to]...) })
 	return out
 }
 
